@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `tagflow` command. tagflow runs its TypeScript sources directly through tsx, so a clone
+// needs no build step; this launcher registers tsx's loader and hands over to cli/main.ts.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../cli/main.ts');

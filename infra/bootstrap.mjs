@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: `npm start` and `npm test` call this first (prestart/pretest).
+// Node built-ins only: it runs before any npm package is installed.
+//
+//   node infra/bootstrap.mjs                   npm packages + Temporal CLI
+//   node infra/bootstrap.mjs --python-checks   ...and the Python `datasets` library the tests
+//                                              use to prove published folders load
+//
+// Each step is skipped when its stamp says it is already done, so a second run is instant.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ensureTemporalCli,
+  findPythonWithPip,
+  PROJECT_ROOT,
+  TemporalCliError,
+} from './temporal-cli.mjs';
+
+/** Python packages for checks only (never needed to run tagflow itself). */
+export const PYTHON_CHECK_PACKAGES = ['datasets==5.2.0'];
+
+export const PYTHON_ENV_DIR = join(PROJECT_ROOT, '.tagflow', 'python');
+
+function log(message) {
+  process.stderr.write(`tagflow bootstrap: ${message}\n`);
+}
+
+function sha256(text) {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function ensureNpmPackages() {
+  const lock = join(PROJECT_ROOT, 'package-lock.json');
+  const stamp = join(PROJECT_ROOT, 'node_modules', '.tagflow-lock-sha256');
+  const want = sha256(readFileSync(lock));
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  log('installing npm packages (npm ci)');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+    // onnxruntime-node's install script would download CUDA binaries; CPU needs none.
+    env: {
+      ...process.env,
+      ONNXRUNTIME_NODE_INSTALL: 'skip',
+      npm_config_onnxruntime_node_install: 'skip',
+    },
+  });
+  writeFileSync(stamp, want);
+}
+
+/** Path of the interpreter in the project's Python environment for checks. */
+export function checksPython() {
+  return join(PYTHON_ENV_DIR, 'bin', 'python');
+}
+
+function ensurePythonChecks() {
+  const stamp = join(PYTHON_ENV_DIR, '.tagflow-packages');
+  const want = PYTHON_CHECK_PACKAGES.join('\n');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  const python = findPythonWithPip();
+  if (!python) {
+    throw new Error(
+      "The tests check published datasets with Python's `datasets` library, which needs Python 3 with pip and venv. Install them and run again.",
+    );
+  }
+  // A venv records its own absolute path, so it is built in place; the stamp, written last,
+  // marks it complete, and an interrupted build is thrown away on the next run.
+  rmSync(PYTHON_ENV_DIR, { recursive: true, force: true });
+  mkdirSync(join(PROJECT_ROOT, '.tagflow'), { recursive: true });
+  log(
+    `creating a Python environment for checks in ${PYTHON_ENV_DIR} (${want.replaceAll('\n', ', ')})`,
+  );
+  execFileSync(python, ['-m', 'venv', PYTHON_ENV_DIR], { stdio: 'inherit' });
+  execFileSync(
+    checksPython(),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...PYTHON_CHECK_PACKAGES],
+    { stdio: 'inherit' },
+  );
+  writeFileSync(stamp, want);
+}
+
+function main(argv) {
+  ensureNpmPackages();
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const cli = ensureTemporalCli({ log });
+    if (cli.source === 'installed') log(`Temporal CLI installed at ${cli.path}`);
+  }
+  if (argv.includes('--python-checks')) ensurePythonChecks();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    main(process.argv.slice(2));
+  } catch (err) {
+    const message =
+      err instanceof TemporalCliError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tagflow bootstrap failed: ${message}\n`);
+    process.exit(1);
+  }
+}

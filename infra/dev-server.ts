@@ -1,0 +1,204 @@
+// Starts and stops the Temporal dev server (`temporal server start-dev`) for embedded runs
+// and tests: free ports picked at run time, SQLite persistence in a folder the caller names,
+// a readiness wait, the server's log kept on disk, and a clean shutdown that also happens
+// when the owner dies (see process-guard.mjs).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureTemporalCli, PROJECT_ROOT } from './temporal-cli.mjs';
+
+export interface DevServerOptions {
+  /** Folder for the SQLite file (`temporal.sqlite`) and the server log (`dev-server.log`). */
+  dataDir: string;
+  /** Serve the Web UI (default false: headless). */
+  ui?: boolean;
+  /** gRPC port; default a free port chosen now. Pass the old one to restart in place. */
+  port?: number;
+  /** Web UI port; default a free port chosen now (only with `ui`). */
+  uiPort?: number;
+  /** Bind address (default 127.0.0.1). */
+  ip?: string;
+  /** Extra namespaces to create at launch; `default` always exists. */
+  namespaces?: string[];
+  /** Give up waiting for readiness after this long (default 60 s). */
+  readyTimeoutMs?: number;
+  /** A `temporal` binary; default: found or installed by infra/temporal-cli.mjs. */
+  cliPath?: string;
+}
+
+export interface DevServer {
+  address: string;
+  port: number;
+  uiUrl?: string;
+  uiPort?: number;
+  dbFile: string;
+  logFile: string;
+  pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Asks the kernel for a free TCP port on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not read a free port'));
+        return;
+      }
+      server.close(() => resolvePort(address.port));
+    });
+  });
+}
+
+/** Rejects with a clear message when `port` is already taken (a server there would answer for us). */
+export async function assertPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolveFree, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `Cannot start the Temporal dev server on ${host}:${port}: the port is in use (is another server running there?)`
+            : `Cannot bind ${host}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    server.listen(port, host, () => server.close(() => resolveFree()));
+  });
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitForReady(
+  address: string,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `The Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode}). ` +
+          `Last lines of ${logFile}:\n${tail(logFile)}`,
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(
+    `The Temporal dev server at ${address} was not ready after ${timeoutMs} ms ` +
+      `(${lastError instanceof Error ? lastError.message : String(lastError)}). Log: ${logFile}\n${tail(logFile)}`,
+  );
+}
+
+function waitForExit(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolveExit();
+      return;
+    }
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolveExit();
+    });
+  });
+}
+
+/** Starts `temporal server start-dev` and resolves once it answers on its gRPC port. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  const uiPort = options.ui ? (options.uiPort ?? (await freePort(ip))) : undefined;
+  await assertPortFree(ip, port);
+  if (uiPort !== undefined) await assertPortFree(ip, uiPort);
+  const dbFile = join(dataDir, 'temporal.sqlite');
+  const logFile = join(dataDir, 'dev-server.log');
+  const cli = options.cliPath ?? ensureTemporalCli().path;
+
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--db-filename',
+    dbFile,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+  ];
+  if (uiPort !== undefined) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
+  else args.push('--headless');
+  for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
+
+  // Append, so a restart on the same folder keeps the earlier run's log for debugging.
+  const logFd = openSync(logFile, 'a');
+  const guard = join(PROJECT_ROOT, 'infra', 'process-guard.mjs');
+  const child = spawn(process.execPath, [guard, String(process.pid), cli, ...args], {
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+
+  const address = `${ip}:${port}`;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      process.off('exit', killOnExit);
+      child.kill('SIGTERM');
+      await waitForExit(child, 15_000);
+    })();
+    return stopped;
+  };
+  // A synchronous last resort when the owner exits without calling stop().
+  const killOnExit = () => child.kill('SIGTERM');
+  process.on('exit', killOnExit);
+
+  try {
+    await waitForReady(address, child, logFile, options.readyTimeoutMs ?? 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    port,
+    uiPort,
+    uiUrl: uiPort !== undefined ? `http://${ip}:${uiPort}` : undefined,
+    dbFile,
+    logFile,
+    pid: child.pid ?? -1,
+    stop,
+  };
+}

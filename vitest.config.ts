@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/temporal-server.ts'],
+    // Native addons (onnxruntime-node, the Temporal core bridge) are happiest in processes.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores here: integration tests each start workers; don't oversubscribe.
+    maxWorkers: 2,
+  },
+});

@@ -1,0 +1,108 @@
+// Builds the Temporal workers of one process: one Worker per task queue it serves, all
+// sharing one connection, one workflow bundle and one set of activities.
+
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type LogLevel,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
+import type { TemporalConnectionSettings } from './connection.js';
+
+export interface WorkerOptions {
+  connection: TemporalConnectionSettings;
+  queues: QueueKind[];
+  queuePrefix?: string;
+  /** Inference device for activities on the gpu queue. */
+  device: ActivityDeps['device'];
+  /** Concurrent activity executions per queue (default: cpu 2, gpu 1). */
+  maxConcurrentActivities?: Partial<Record<QueueKind, number>>;
+  /** Concurrent workflow tasks (default 10). */
+  maxConcurrentWorkflowTasks?: number;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  connection: NativeConnection;
+  /** Resolves when every worker has stopped. */
+  run(): Promise<void>;
+  /** Graceful shutdown: stop polling, let running activities finish or cancel, close the connection. */
+  shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Sets the SDK's log level for this process (default from TAGFLOW_LOG_LEVEL, else WARN).
+ * Only the first call has an effect: the Temporal runtime is configured once per process.
+ */
+export function installWorkerRuntime(
+  level: LogLevel = (process.env.TAGFLOW_LOG_LEVEL as LogLevel) || 'WARN',
+) {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per process (webpack takes about two seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    logger: {
+      log() {},
+      trace() {},
+      debug() {},
+      info() {},
+      warn: console.warn,
+      error: console.error,
+    },
+  });
+  return bundle;
+}
+
+export async function createWorkers(options: WorkerOptions): Promise<RunningWorkers> {
+  installWorkerRuntime();
+  const connection = await NativeConnection.connect({
+    address: options.connection.address,
+    tls: options.connection.tls,
+    apiKey: options.connection.apiKey,
+  });
+  const workflowBundleCode = await workflowBundle();
+  const activities = createActivities({ device: options.device });
+  const concurrency = { cpu: 2, gpu: 1, ...options.maxConcurrentActivities };
+  const workers = await Promise.all(
+    options.queues.map((kind) =>
+      Worker.create({
+        connection,
+        namespace: options.connection.namespace,
+        taskQueue: taskQueueName(kind, options.queuePrefix),
+        workflowBundle: workflowBundleCode,
+        activities,
+        maxConcurrentActivityTaskExecutions: concurrency[kind],
+        maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
+      }),
+    ),
+  );
+  let running: Promise<void> | undefined;
+  return {
+    workers,
+    connection,
+    run() {
+      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      return running;
+    },
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
