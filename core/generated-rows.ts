@@ -83,7 +83,11 @@ class TagListColumn {
 
   data() {
     const valueCount = this.offsets[this.length];
-    const child = makeData({ type: new Uint16(), length: valueCount, data: this.values.subarray(0, valueCount) });
+    const child = makeData({
+      type: new Uint16(),
+      length: valueCount,
+      data: this.values.subarray(0, valueCount),
+    });
     return makeData({
       type: tagList(),
       length: this.length,
@@ -123,7 +127,8 @@ export class GeneratedRowsBuilder {
 
   /** Appends one row; `generatedCount` limits how much of `generatedTags` is used. */
   push(row: GeneratedRow, generatedCount = row.generatedTags.length): void {
-    if (this.length >= this.capacity) throw new RangeError(`GeneratedRowsBuilder is full (${this.capacity} rows)`);
+    if (this.length >= this.capacity)
+      throw new RangeError(`GeneratedRowsBuilder is full (${this.capacity} rows)`);
     const i = this.length++;
     this.mode[i] = row.mode;
     this.temperatureIndex[i] = row.temperatureIndex;
@@ -147,7 +152,12 @@ export class GeneratedRowsBuilder {
       this.generatedTags.data(),
       this.originalTags.data(),
     ];
-    const struct = makeData({ type: new Struct(GENERATED_ROWS_SCHEMA.fields), length: n, nullCount: 0, children });
+    const struct = makeData({
+      type: new Struct(GENERATED_ROWS_SCHEMA.fields),
+      length: n,
+      nullCount: 0,
+      children,
+    });
     return new RecordBatch(GENERATED_ROWS_SCHEMA, struct);
   }
 }
@@ -195,7 +205,10 @@ export class GeneratedRowsView {
   readonly temperature: Float64Array;
   readonly rowIndex: Uint32Array;
   private readonly sourceIdVector: Vector<Utf8>;
-  private readonly lists: Record<'seed_tags' | 'generated_tags' | 'original_tags', { offsets: Int32Array; values: Uint16Array }>;
+  private readonly lists: Record<
+    'seed_tags' | 'generated_tags' | 'original_tags',
+    { offsets: Int32Array; values: Uint16Array }
+  >;
 
   constructor(batch: RecordBatch) {
     this.length = batch.numRows;
@@ -216,7 +229,10 @@ export class GeneratedRowsView {
     this.sourceIdVector = column('source_id') as Vector<Utf8>;
     const list = (name: 'seed_tags' | 'generated_tags' | 'original_tags') => {
       const data = column(name).data[0];
-      return { offsets: data.valueOffsets as Int32Array, values: data.children[0].values as Uint16Array };
+      return {
+        offsets: data.valueOffsets as Int32Array,
+        values: data.children[0].values as Uint16Array,
+      };
     };
     this.lists = {
       seed_tags: list('seed_tags'),

@@ -48,7 +48,8 @@ export function expectedTensorShapes(dims: VaeDimensions): Record<string, number
     'fc4.bias': [d],
   };
   if (dims.batchNorm) {
-    for (const layer of BATCH_NORM_LAYERS) for (const p of BATCH_NORM_PARAMS) shapes[`${layer}.${p}`] = [h];
+    for (const layer of BATCH_NORM_LAYERS)
+      for (const p of BATCH_NORM_PARAMS) shapes[`${layer}.${p}`] = [h];
   }
   return shapes;
 }
