@@ -1,0 +1,242 @@
+// The run configuration: one YAML or JSON file, validated with zod. Errors name the file and
+// the bad field (`generation.temperatures[2]: must be > 0`). Paths in the file are relative to
+// the file's folder; `resolveRunConfig` makes them absolute before a run is submitted, since
+// workers may run in other working directories.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+
+/** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
+export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
+
+/** The notebook's hard-coded count model (`generate_synthetic_correlated_data`). */
+export const NOTEBOOK_COUNT_PARAMS = {
+  mode: 'params' as const,
+  means: { tempo: 1.24, genre: 1.25, mood: 1.75, instrument: 1.96 },
+  variances: { tempo: 0.58, genre: 0.65, mood: 1.07, instrument: 1.12 },
+  maxCounts: { tempo: 6, genre: 6, mood: 8, instrument: 6 },
+  correlation: [
+    [1.0, 0.15, 0.046, -0.056],
+    [0.15, 1.0, 0.021, -0.087],
+    [0.046, 0.021, 1.0, -0.099],
+    [-0.056, -0.087, -0.099, 1.0],
+  ],
+};
+
+const path = z.string().min(1, 'must be a non-empty path');
+const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const positiveInt = z.number().int('must be a whole number').positive('must be > 0');
+
+const CountsSchema = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('fit'),
+      /** Reference corpus the marginals and correlation are fitted on. */
+      reference: path,
+      tagColumns: z.record(z.string(), z.string()).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('params'),
+      means: z.record(z.string(), z.number().positive('must be > 0')),
+      variances: z.record(z.string(), z.number().positive('must be > 0')),
+      maxCounts: z.record(z.string(), positiveInt),
+      correlation: z.array(z.array(z.number().min(-1).max(1))),
+    })
+    .strict(),
+]);
+
+export const RunConfigSchema = z
+  .object({
+    /** Names the run: the workflow id, the run folder and the default output folder derive from it. */
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+        'must be 1–100 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+      ),
+    seed: z.number().int('must be a whole number').min(0).max(Number.MAX_SAFE_INTEGER).default(42),
+    taxonomy: path,
+    catalogue: z
+      .object({
+        path,
+        idColumn: z.string().min(1).default('id'),
+        tagColumns: z.record(z.string(), z.string()).optional(),
+        unknownTags: z.enum(['error', 'drop']).default('error'),
+      })
+      .strict(),
+    counts: CountsSchema,
+    model: z.object({ pack: path }).strict(),
+    train: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Training corpus (default: the count model's reference corpus). */
+        corpus: path.optional(),
+        /** Trainer settings (hiddenDim, latentDim, maxEpochs, …); see `tagflow model train --help`. */
+        config: z.record(z.string(), z.number()).default({}),
+      })
+      .strict()
+      .default({ enabled: false, config: {} }),
+    generation: z
+      .object({
+        temperatures: z.array(z.number().positive('must be > 0')).min(1).default(NOTEBOOK_TEMPERATURES),
+        seeded: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Categories a seed tag is drawn from (when the track has more than one tag there). */
+            seedCategories: z.array(z.string()).default(['genre', 'instrument', 'mood']),
+          })
+          .strict()
+          .default({ enabled: true, seedCategories: ['genre', 'instrument', 'mood'] }),
+        latent: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Total latent rows, spread evenly over the temperatures (default: catalogue rows × temperatures). */
+            rows: positiveInt.optional(),
+          })
+          .strict()
+          .default({ enabled: true }),
+        /** How tags are chosen from the decoded probabilities: the notebook's top-k, or sampling. */
+        selection: z.enum(['topk', 'sample']).default('topk'),
+        batchSize: positiveInt.max(65_536).default(2048),
+        chunkRows: positiveInt.default(5000),
+      })
+      .strict()
+      .default({
+        temperatures: NOTEBOOK_TEMPERATURES,
+        seeded: { enabled: true, seedCategories: ['genre', 'instrument', 'mood'] },
+        latent: { enabled: true },
+        selection: 'topk',
+        batchSize: 2048,
+        chunkRows: 5000,
+      }),
+    split: z
+      .object({
+        train: ratio.default(0.9),
+        validation: ratio.default(0.05),
+        test: ratio.default(0.05),
+        stratify: z.boolean().default(false),
+      })
+      .strict()
+      .default({ train: 0.9, validation: 0.05, test: 0.05, stratify: false }),
+    evaluate: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Reference corpus (default: the count model's reference corpus, when fitted). */
+        reference: path.optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
+    output: z
+      .object({
+        /** `file://<dir>` or `hf://datasets/<owner>/<name>`; default `file://./out/<name>`. */
+        target: z
+          .string()
+          .regex(/^(file:\/\/|hf:\/\/datasets\/)/, 'must start with file:// or hf://datasets/')
+          .optional(),
+        private: z.boolean().default(true),
+        csv: z.boolean().default(false),
+        license: z.string().default('cc-by-4.0'),
+      })
+      .strict()
+      .default({ private: true, csv: false, license: 'cc-by-4.0' }),
+    execution: z
+      .object({
+        maxParallelChunks: positiveInt.default(4),
+        maxParallelTemperatures: positiveInt.default(2),
+      })
+      .strict()
+      .default({ maxParallelChunks: 4, maxParallelTemperatures: 2 }),
+    /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
+    artifacts: path.default('.tagflow/artifacts'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const { train, validation, test } = config.split;
+    if (Math.abs(train + validation + test - 1) > 1e-9) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['split'],
+        message: `train + validation + test must sum to 1 (got ${train} + ${validation} + ${test} = ${train + validation + test})`,
+      });
+    }
+    if (!config.generation.seeded.enabled && !config.generation.latent.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['generation'], message: 'enable seeded or latent generation (or both)' });
+    }
+  });
+
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type RunConfig = z.output<typeof RunConfigSchema>;
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
+  return out || '(top level)';
+}
+
+/** Validates a parsed config; `source` names it in errors. Relative paths stay relative. */
+export function parseRunConfig(value: unknown, source = 'config'): RunConfig {
+  const result = RunConfigSchema.safeParse(value);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    throw new ValidationError(`${source}: invalid configuration\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+function absolute(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+function absoluteTarget(base: string, target: string): string {
+  if (!target.startsWith('file://')) return target;
+  return `file://${absolute(base, target.slice('file://'.length))}`;
+}
+
+/** Makes every path absolute against `baseDir` and fills in derived defaults. */
+export function resolveRunConfig(config: RunConfig, baseDir: string): RunConfig {
+  const out: RunConfig = structuredClone(config);
+  out.taxonomy = absolute(baseDir, config.taxonomy);
+  out.catalogue.path = absolute(baseDir, config.catalogue.path);
+  if (out.counts.mode === 'fit') out.counts.reference = absolute(baseDir, out.counts.reference);
+  out.model.pack = absolute(baseDir, config.model.pack);
+  if (out.train.corpus) out.train.corpus = absolute(baseDir, out.train.corpus);
+  if (out.evaluate.reference) out.evaluate.reference = absolute(baseDir, out.evaluate.reference);
+  out.output.target = absoluteTarget(baseDir, config.output.target ?? `file://out/${config.name}`);
+  out.artifacts = absolute(baseDir, config.artifacts);
+  return out;
+}
+
+/**
+ * Reads a YAML/JSON config file. Paths inside it are resolved against the file's folder,
+ * except `artifacts` and the default output target, which are resolved against `cwd` (the
+ * project a user runs tagflow in).
+ */
+export function loadRunConfig(file: string, overrides: Partial<RunConfigInput> = {}, cwd = process.cwd()): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ValidationError(`config ${file}: cannot read file (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(`config ${file}: not valid YAML/JSON (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ValidationError(`config ${file}: expected a mapping of settings at the top level`);
+  }
+  const merged = { ...(parsed as Record<string, unknown>), ...overrides };
+  const config = parseRunConfig(merged, `config ${file}`);
+  const fileDir = dirname(resolve(file));
+  const resolved = resolveRunConfig(config, fileDir);
+  // Where the user stands decides where derived folders go, not where the config file lives.
+  if (!('artifacts' in merged)) resolved.artifacts = resolve(cwd, config.artifacts);
+  if (!config.output.target) resolved.output.target = `file://${resolve(cwd, 'out', config.name)}`;
+  return resolved;
+}

@@ -1,0 +1,78 @@
+// The generation plan: which chunks a run generates and where each chunk's rows go. A pure
+// function of the configuration and the catalogue size, shared by the workflow (which fans
+// the chunks out) and the activities (which find the chunk files by the same names), so
+// payloads never need to carry lists of files.
+//
+// No Node imports here: workflow code imports this module.
+
+export type GenerationMode = 'seeded' | 'latent';
+
+export interface PlannedChunk {
+  mode: GenerationMode;
+  temperatureIndex: number;
+  temperature: number;
+  rowStart: number;
+  rowEnd: number;
+  /** Artifact key relative to the run folder. */
+  key: string;
+}
+
+export interface TemperaturePlan {
+  temperatureIndex: number;
+  temperature: number;
+  seededRows: number;
+  latentRows: number;
+  chunks: PlannedChunk[];
+}
+
+export interface GenerationPlanInput {
+  temperatures: readonly number[];
+  catalogueRows: number;
+  seeded: boolean;
+  latent: boolean;
+  /** Total latent rows (default: catalogue rows × temperatures). */
+  latentRows?: number;
+  chunkRows: number;
+}
+
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+/**
+ * The chunk file of a range: names sort in the stable row order (temperature index, mode,
+ * row), which is the order dedupe keeps first occurrences in.
+ */
+export function chunkKey(mode: GenerationMode, temperatureIndex: number, rowStart: number, rowEnd: number): string {
+  const modeRank = mode === 'seeded' ? 0 : 1;
+  return `generated/t${pad(temperatureIndex, 3)}-${modeRank}${mode}-r${pad(rowStart, 10)}-${pad(rowEnd, 10)}.arrow`;
+}
+
+/** Latent rows per temperature: `total` spread evenly, the remainder going to the first ones. */
+export function latentRowsPerTemperature(total: number, temperatures: number): number[] {
+  const base = Math.floor(total / temperatures);
+  const extra = total % temperatures;
+  return Array.from({ length: temperatures }, (_, t) => base + (t < extra ? 1 : 0));
+}
+
+export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
+  const latentTotal = input.latent ? (input.latentRows ?? input.catalogueRows * input.temperatures.length) : 0;
+  const latentPerTemperature = latentRowsPerTemperature(latentTotal, input.temperatures.length);
+  return input.temperatures.map((temperature, temperatureIndex) => {
+    const seededRows = input.seeded ? input.catalogueRows : 0;
+    const latentRows = latentPerTemperature[temperatureIndex];
+    const chunks: PlannedChunk[] = [];
+    const add = (mode: GenerationMode, rows: number) => {
+      for (let rowStart = 0; rowStart < rows; rowStart += input.chunkRows) {
+        const rowEnd = Math.min(rows, rowStart + input.chunkRows);
+        chunks.push({ mode, temperatureIndex, temperature, rowStart, rowEnd, key: chunkKey(mode, temperatureIndex, rowStart, rowEnd) });
+      }
+    };
+    add('seeded', seededRows);
+    add('latent', latentRows);
+    return { temperatureIndex, temperature, seededRows, latentRows, chunks };
+  });
+}
+
+/** All chunk keys of a plan in the stable order. */
+export function planChunkKeys(plan: readonly TemperaturePlan[]): string[] {
+  return plan.flatMap((t) => t.chunks.map((c) => c.key));
+}

@@ -1,0 +1,135 @@
+// Payloads between the workflow and its activities: small summaries and manifests only, never
+// rows. No Node imports here: workflow code imports these types.
+import type { RunConfig } from './config.js';
+import type { PlannedChunk } from './plan.js';
+
+/** Every stage of a run, in order. */
+export const STAGES = ['train', 'load', 'counts', 'generate', 'dedupe', 'split', 'evaluate', 'publish'] as const;
+export type StageName = (typeof STAGES)[number];
+export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
+
+export interface RunInput {
+  /** Names the run folder in the artifact store; the workflow id is `tagflow-<runId>`. */
+  runId: string;
+  /** A validated configuration with absolute paths (see core/config.ts). */
+  config: RunConfig;
+  /** Task-queue prefix of the workers (default `tagflow`). */
+  queuePrefix?: string;
+  /** Heartbeat timeout of chunk activities, seconds (default 60): how fast a lost worker is noticed. */
+  heartbeatTimeoutSeconds?: number;
+}
+
+export interface TrainSummary {
+  packDir: string;
+  epochs: number;
+  validationLoss: number;
+}
+
+export interface LoadSummary {
+  taxonomy: { hash: string; tags: number; categories: string[] };
+  catalogue: { rows: number; sha256: string; key: string; unknownTagsDropped: number; missingCategories: string[] };
+  model: { latentDim: number; provenance: string };
+}
+
+export interface CountsSummary {
+  kind: 'fitted' | 'params';
+  key: string;
+  /** Expected tags per row and category under the count model. */
+  expectedMeans: Record<string, number>;
+}
+
+/** What a chunk activity needs: enough to rebuild everything else from the artifact store. */
+export interface ChunkJob {
+  runId: string;
+  artifacts: string;
+  taxonomy: string;
+  modelPack: string;
+  seed: number;
+  batchSize: number;
+  selection: 'topk' | 'sample';
+  seedCategories: string[];
+  chunk: PlannedChunk;
+}
+
+export interface ChunkSummary {
+  key: string;
+  rows: number;
+  sha256: string;
+  reused: boolean;
+  resumedBatches: number;
+}
+
+export interface TemperatureSummary {
+  temperatureIndex: number;
+  temperature: number;
+  rows: number;
+  chunks: number;
+}
+
+export interface GroupCount {
+  mode: 'seeded' | 'latent';
+  temperatureIndex: number;
+  temperature: number;
+  rowsIn: number;
+  rowsOut: number;
+  dropped: number;
+}
+
+export interface DedupeSummary {
+  rowsIn: number;
+  rowsOut: number;
+  groups: GroupCount[];
+}
+
+export interface SplitSummary {
+  counts: Record<'train' | 'validation' | 'test', number>;
+}
+
+export interface EvaluateSummary {
+  reference: string;
+  overall: { cooccurrenceR: number; meanJs: number; maxW1: number; uniqueRatio: number };
+  reportKey: string;
+}
+
+export interface PublishSummary {
+  target: string;
+  files: number;
+  bytes: number;
+  commit?: { oid: string; url?: string; alreadyPublished: boolean };
+}
+
+export interface RunResult {
+  runId: string;
+  target: string;
+  rowsGenerated: number;
+  rowsUnique: number;
+  splits: SplitSummary['counts'];
+  evaluation?: EvaluateSummary['overall'];
+  publish: PublishSummary;
+}
+
+export interface TemperatureProgress {
+  temperatureIndex: number;
+  temperature: number;
+  chunksDone: number;
+  chunksTotal: number;
+  rows: number;
+}
+
+export interface RunProgress {
+  runId: string;
+  stage: StageName | 'done';
+  stages: Record<StageName, StageState>;
+  chunksDone: number;
+  chunksTotal: number;
+  rowsGenerated: number;
+  rowsPlanned: number;
+  temperatures: TemperatureProgress[];
+  result?: RunResult;
+}
+
+/** Sent by a temperature's child workflow to its parent as each chunk finishes. */
+export interface ChunkDone {
+  temperatureIndex: number;
+  rows: number;
+}

@@ -1,0 +1,226 @@
+// The pipeline as one durable workflow. Each stage is an activity; generation fans out as one
+// child workflow per temperature (keeping every history small for runs of tens of millions
+// of rows), each running its chunks with a concurrency limit. Payloads are small summaries;
+// rows live in the artifact store.
+//
+//   train? → load → counts → generate (children) → dedupe → split → evaluate? → publish
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+import { planGeneration, type TemperaturePlan } from '../core/plan.js';
+import {
+  type ChunkDone,
+  type ChunkJob,
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  STAGES,
+  type StageName,
+  type TemperatureSummary,
+} from '../core/run-types.js';
+import { mapWithConcurrency } from './concurrency.js';
+import { taskQueueName } from './task-queues.js';
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+export const chunkDoneSignal = defineSignal<[ChunkDone]>('chunkDone');
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+
+function cpuActivities(input: RunInput) {
+  return proxyActivities<Activities>({
+    taskQueue: taskQueueName('cpu', input.queuePrefix),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
+  });
+}
+
+function gpuActivities(input: RunInput) {
+  return proxyActivities<Activities>({
+    taskQueue: taskQueueName('gpu', input.queuePrefix),
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+  });
+}
+
+/** The workflow id of a run: starting the same run twice attaches to the first. */
+export function runWorkflowId(runId: string): string {
+  return `tagflow-${runId}`;
+}
+
+export async function generateDataset(input: RunInput): Promise<RunResult> {
+  const { runId } = input;
+  let config = input.config;
+  const cpu = cpuActivities(input);
+  const gpu = gpuActivities(input);
+
+  const progress: RunProgress = {
+    runId,
+    stage: 'load',
+    stages: Object.fromEntries(STAGES.map((s) => [s, 'pending'])) as RunProgress['stages'],
+    chunksDone: 0,
+    chunksTotal: 0,
+    rowsGenerated: 0,
+    rowsPlanned: 0,
+    temperatures: [],
+  };
+  setHandler(progressQuery, () => progress);
+  setHandler(chunkDoneSignal, (done) => {
+    progress.chunksDone++;
+    progress.rowsGenerated += done.rows;
+    const t = progress.temperatures[done.temperatureIndex];
+    if (t) {
+      t.chunksDone++;
+      t.rows += done.rows;
+    }
+  });
+
+  async function stage<T>(name: StageName, run: () => Promise<T>): Promise<T> {
+    progress.stage = name;
+    progress.stages[name] = 'running';
+    try {
+      const result = await run();
+      progress.stages[name] = 'done';
+      return result;
+    } catch (err) {
+      progress.stages[name] = isCancellation(err) ? 'cancelled' : 'failed';
+      throw err;
+    }
+  }
+
+  try {
+    if (config.train.enabled) {
+      const trained = await stage('train', () => gpu.train({ runId, config }));
+      config = { ...config, model: { pack: trained.packDir } };
+    } else {
+      progress.stages.train = 'skipped';
+    }
+    const loaded = await stage('load', () => cpu.loadInputs({ runId, config }));
+    await stage('counts', () => cpu.fitCounts({ runId, config, catalogueRows: loaded.catalogue.rows }));
+
+    const g = config.generation;
+    const plan = planGeneration({
+      temperatures: g.temperatures,
+      catalogueRows: loaded.catalogue.rows,
+      seeded: g.seeded.enabled,
+      latent: g.latent.enabled,
+      latentRows: g.latent.rows,
+      chunkRows: g.chunkRows,
+    });
+    progress.chunksTotal = plan.reduce((n, t) => n + t.chunks.length, 0);
+    progress.rowsPlanned = plan.reduce((n, t) => n + t.seededRows + t.latentRows, 0);
+    progress.temperatures = plan.map((t) => ({
+      temperatureIndex: t.temperatureIndex,
+      temperature: t.temperature,
+      chunksDone: 0,
+      chunksTotal: t.chunks.length,
+      rows: 0,
+    }));
+    const jobBase: Omit<ChunkJob, 'chunk'> = {
+      runId,
+      artifacts: config.artifacts,
+      taxonomy: config.taxonomy,
+      modelPack: config.model.pack,
+      seed: config.seed,
+      batchSize: g.batchSize,
+      selection: g.selection,
+      seedCategories: g.seeded.seedCategories,
+    };
+    const generated = await stage('generate', () =>
+      mapWithConcurrency(plan, config.execution.maxParallelTemperatures, (temperaturePlan) =>
+        executeChild(generateTemperature, {
+          workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
+          args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        }),
+      ),
+    );
+    const rowsGenerated = generated.reduce((n, t) => n + t.rows, 0);
+    progress.rowsGenerated = rowsGenerated;
+    progress.chunksDone = progress.chunksTotal;
+
+    const catalogueRows = loaded.catalogue.rows;
+    const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
+    const split = await stage('split', () => cpu.split({ runId, config, catalogueRows }));
+    let evaluation: RunResult['evaluation'];
+    if (config.evaluate.enabled) {
+      evaluation = (await stage('evaluate', () => cpu.evaluate({ runId, config }))).overall;
+    } else {
+      progress.stages.evaluate = 'skipped';
+    }
+    const published = await stage('publish', () =>
+      cpu.publish({ runId, config, rowsGenerated, rowsUnique: deduped.rowsOut, splits: split.counts }),
+    );
+    const result: RunResult = {
+      runId,
+      target: published.target,
+      rowsGenerated,
+      rowsUnique: deduped.rowsOut,
+      splits: split.counts,
+      evaluation,
+      publish: published,
+    };
+    progress.stage = 'done';
+    progress.result = result;
+    return result;
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Stop means stop: children were asked to cancel with us; remove what the run wrote
+      // (the output target is only ever written by an atomic publish, so it is untouched).
+      await CancellationScope.nonCancellable(() => cpu.cleanupRun({ runId, config }));
+    }
+    throw err;
+  }
+}
+
+export interface TemperatureInput {
+  input: RunInput;
+  plan: TemperaturePlan;
+  job: Omit<ChunkJob, 'chunk'>;
+}
+
+/** One temperature's chunks, with at most `maxParallelChunks` in flight; reports each to the parent. */
+export async function generateTemperature({ input, plan, job }: TemperatureInput): Promise<TemperatureSummary> {
+  const gpu = gpuActivities(input);
+  const parentId = workflowInfo().parent?.workflowId;
+  const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
+  let done = 0;
+  setHandler(progressQuery, () => ({
+    runId: input.runId,
+    stage: 'generate',
+    stages: {} as RunProgress['stages'],
+    chunksDone: done,
+    chunksTotal: plan.chunks.length,
+    rowsGenerated: 0,
+    rowsPlanned: plan.seededRows + plan.latentRows,
+    temperatures: [],
+  }));
+  const summaries = await mapWithConcurrency(plan.chunks, input.config.execution.maxParallelChunks, async (chunk) => {
+    const chunkJob: ChunkJob = { ...job, chunk };
+    const summary =
+      chunk.mode === 'seeded' ? await gpu.generateSeededChunk(chunkJob) : await gpu.generateLatentChunk(chunkJob);
+    done++;
+    await parent?.signal(chunkDoneSignal, { temperatureIndex: plan.temperatureIndex, rows: summary.rows });
+    return summary;
+  });
+  const rows = summaries.reduce((n, s) => n + s.rows, 0);
+  if (rows !== plan.seededRows + plan.latentRows) {
+    throw ApplicationFailure.nonRetryable(
+      `temperature ${plan.temperature} (#${plan.temperatureIndex}): generated ${rows} rows, planned ${plan.seededRows + plan.latentRows}`,
+    );
+  }
+  return { temperatureIndex: plan.temperatureIndex, temperature: plan.temperature, rows, chunks: summaries.length };
+}
