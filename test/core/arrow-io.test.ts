@@ -115,8 +115,10 @@ describe('writeArrowFile', () => {
 
   it('leaves no temp file when the iterator fails before the first batch', async () => {
     const dir = freshDir();
+    const broken = { ready: false };
     function* failing(): Generator<RecordBatch> {
-      throw new Error('nothing to give');
+      if (!broken.ready) throw new Error('nothing to give');
+      yield batchOf(0, 1);
     }
     await expect(writeArrowFile(join(dir, 'out.arrow'), schema, failing())).rejects.toThrow(
       'nothing to give',
