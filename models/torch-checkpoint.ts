@@ -157,7 +157,8 @@ export function readTorchStateDict(bytes: Uint8Array, source: string): Record<st
   }
 
   const storages = new Map<string, DataView>();
-  const tensors: Record<string, Tensor> = {};
+  // No prototype: a tensor named "__proto__" or "constructor" is just a (wrong) name.
+  const tensors: Record<string, Tensor> = Object.create(null);
   for (const [name, ref] of wanted) {
     const entryName = `${prefix}data/${ref.storage.key}`;
     let view = storages.get(entryName);

@@ -333,3 +333,18 @@ describe('readTorchStateDict never runs what a pickle names', () => {
     ]);
   });
 });
+
+describe('readTorchStateDict with hostile tensor names', () => {
+  it('keeps "__proto__" as an ordinary key instead of changing the result\'s prototype', () => {
+    const tensors = read(
+      buildCheckpoint({
+        tensors: {
+          ['__proto__']: { shape: [1], values: [1] },
+          constructor: { shape: [1], values: [2] },
+        },
+      }),
+    );
+    expect(Object.keys(tensors)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(tensors)).toBe(null);
+  });
+});
