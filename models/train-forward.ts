@@ -3,7 +3,7 @@
 // layout means, so a transposition slip in the trainer's export cannot hide behind two
 // components that agree with each other.
 
-import type { VaeRunner } from './train-metrics.js';
+import type { SyncVaeRunner } from './train-metrics.js';
 import type { Tensor, VaeWeights } from './vae-weights.js';
 
 function tensor(weights: VaeWeights, name: string): Tensor {
@@ -51,10 +51,7 @@ function batchNormRelu(weights: VaeWeights, layer: string, h: Float32Array, widt
 }
 
 /** encode/decode over plain arrays, in eval mode (no dropout; batch norm uses running stats). */
-export function typescriptVae(weights: VaeWeights): VaeRunner & {
-  encode(x: Float32Array, n: number): { mu: Float32Array; logvar: Float32Array };
-  decode(z: Float32Array, temperature: Float32Array, n: number): Float32Array;
-} {
+export function typescriptVae(weights: VaeWeights): SyncVaeRunner {
   return {
     encode(x, n) {
       const h = linear(weights, 'fc1', x, n);

@@ -27,6 +27,12 @@ export interface VaeRunner {
   ): Float32Array | Promise<Float32Array>;
 }
 
+/** A runner that answers synchronously (the tfjs graph, the TypeScript forward pass). */
+export interface SyncVaeRunner extends VaeRunner {
+  encode(x: Float32Array, n: number): { mu: Float32Array; logvar: Float32Array };
+  decode(z: Float32Array, temperature: Float32Array, n: number): Float32Array;
+}
+
 /** Rows `indices[start..start+count)` of a tag-id corpus as a row-major multi-hot matrix. */
 export function multiHot(params: {
   rows: readonly ArrayLike<number>[];

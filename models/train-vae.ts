@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ValidationError } from '../core/errors.js';
 import type { Taxonomy } from '../core/taxonomy.js';
-import { evaluateVae, multiHot, type VaeLosses, type VaeRunner } from './train-metrics.js';
+import { evaluateVae, multiHot, type SyncVaeRunner, type VaeLosses } from './train-metrics.js';
 import { tfjsSeed, trainStream } from './train-streams.js';
 import type { Tensor, VaeWeights } from './vae-weights.js';
 
@@ -35,6 +35,7 @@ export {
   evaluateVae,
   klDivergence,
   reconstructionLoss,
+  type SyncVaeRunner,
   type VaeLosses,
   type VaeRunner,
 } from './train-metrics.js';
@@ -336,7 +337,7 @@ function disposeParams(p: Params) {
 }
 
 /** encode/decode (eval mode) over tfjs tensors of `p`, as plain arrays. */
-function tfjsRunner(p: Params, inputDim: number, latentDim: number): Required<VaeRunner> {
+function tfjsRunner(p: Params, inputDim: number, latentDim: number): SyncVaeRunner {
   return {
     encode(x, n) {
       return tf.tidy(() => {
@@ -361,7 +362,7 @@ function tfjsRunner(p: Params, inputDim: number, latentDim: number): Required<Va
 export async function tfjsVae(params: {
   weights: VaeWeights;
   backend?: TrainBackend;
-}): Promise<Required<VaeRunner> & { dispose(): void }> {
+}): Promise<SyncVaeRunner & { dispose(): void }> {
   await useTfjsBackend(params.backend ?? 'wasm');
   const p = paramsFromWeights(params.weights);
   return {
