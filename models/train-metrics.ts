@@ -2,15 +2,22 @@
 // tfjs graph, an ONNX model pack, a TypeScript forward pass), so a trained model and an
 // imported checkpoint are compared by one definition on one split.
 //
-//   reconstruction = mean over rows of Σ_tags BCE(x, p),  p = decode(z = mu, temperature 1)
+//   reconstruction = mean over rows of Σ_tags BCE(x, p),  p = decode(z, temperature 1)
+//   z              = mu + exp(½·logvar)·ε, ε ~ N(0, I) drawn from the row's own stream
+//                    (`trainStream(epsilonSeed, 'evaluation', corpus row)`), no dropout
 //   BCE(x, p)      = −[x·max(ln p, −100) + (1 − x)·max(ln(1 − p), −100)]
 //                    (PyTorch's binary_cross_entropy, which clamps the logarithms at −100)
 //   kl             = mean over rows of −½·Σ_latent (1 + logvar − mu² − exp(logvar))
-//   total          = reconstruction + β·kl
+//   total          = reconstruction + β·kl   (the negative ELBO, one-sample estimate)
 //
-// z = mu (no sampling, no dropout) makes the metric deterministic: the same model and rows
-// always score the same, which early stopping and side-by-side comparisons need.
+// ε is keyed by the corpus row, not drawn afresh, so the metric is deterministic: the same
+// model and rows always score the same, and two models of one latent size scored with one
+// seed see the same ε — which early stopping and side-by-side comparisons need. Sampling z
+// (rather than decoding mu) scores the model as it is trained and used: a decoder trained on
+// sampled z can be poor at z = mu when the posterior is close to the prior (`epsilonSeed:
+// null` decodes mu, for comparison).
 import { ValidationError } from '../core/errors.js';
+import { trainStream } from './train-streams.js';
 
 /** Anything that runs the BetaVAE's two halves on row-major batches (n rows). */
 export interface VaeRunner {
@@ -119,7 +126,10 @@ export interface VaeLosses {
   rows: number;
 }
 
-/** The validation metrics of `model` on `rows` (or the subset `indices`), in batches. */
+/**
+ * The validation metrics of `model` on `rows` (or the subset `indices`), in batches; z is
+ * sampled with ε from `epsilonSeed`'s per-row streams, or is mu when `epsilonSeed` is null.
+ */
 export async function evaluateVae(params: {
   model: VaeRunner;
   rows: readonly ArrayLike<number>[];
@@ -127,9 +137,10 @@ export async function evaluateVae(params: {
   inputDim: number;
   latentDim: number;
   beta: number;
+  epsilonSeed: number | null;
   batchSize?: number;
 }): Promise<VaeLosses> {
-  const { model, rows, indices, inputDim, latentDim, beta } = params;
+  const { model, rows, indices, inputDim, latentDim, beta, epsilonSeed } = params;
   const batchSize = params.batchSize ?? 1024;
   const n = indices ? indices.length : rows.length;
   let reconstruction = 0;
@@ -138,7 +149,18 @@ export async function evaluateVae(params: {
     const count = Math.min(batchSize, n - start);
     const targets = multiHot({ rows, inputDim, indices, start, count });
     const { mu, logvar } = await model.encode(targets, count);
-    const probs = await model.decode(mu, new Float32Array(count).fill(1), count);
+    const z = mu.slice();
+    if (epsilonSeed !== null) {
+      const epsilon = new Float64Array(latentDim);
+      for (let i = 0; i < count; i++) {
+        const row = indices ? indices[start + i] : start + i;
+        trainStream(epsilonSeed, 'evaluation', row).fillNormal(epsilon, 0, latentDim);
+        for (let j = 0, k = i * latentDim; j < latentDim; j++, k++) {
+          z[k] = mu[k] + Math.exp(0.5 * logvar[k]) * epsilon[j];
+        }
+      }
+    }
+    const probs = await model.decode(z, new Float32Array(count).fill(1), count);
     reconstruction += sumOf(reconstructionLoss({ probs, targets, inputDim }).perRow);
     kl += sumOf(klDivergence({ mu, logvar, latentDim }).perRow);
   }

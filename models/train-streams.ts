@@ -8,6 +8,7 @@
 //   shuffle         1                 epoch            one permutation of the training rows
 //   init            2                 0                one tfjs seed per weight tensor
 //   step            3                 global step      tfjs seeds for that step's dropout mask and ε
+//   evaluation      4                 corpus row       ε of the row's validation z (L normals)
 //   demo catalogue  100               catalogue row    data/demo/make-demo-data.ts
 //   demo corpus     101               corpus row       data/demo/make-demo-data.ts
 //
@@ -21,6 +22,7 @@ export const TrainStream = {
   shuffle: 1,
   init: 2,
   step: 3,
+  evaluation: 4,
   demoCatalogue: 100,
   demoCorpus: 101,
 } as const;

@@ -16,7 +16,8 @@
 // Adam (β₁ 0.9, β₂ 0.999, ε 1e-8), PyTorch's default Linear initialisation
 // (U(±1/√fan_in) for weights and biases), mini-batches in a fresh seeded order each epoch
 // (the last one may be short), early stopping on the validation loss of `train-metrics.ts`
-// (z = mu, no dropout); the weights of the best epoch are returned.
+// (no dropout, z sampled with ε fixed per row by the run seed); the weights of the best epoch
+// are returned.
 //
 // Determinism: the split and the epoch orders come from core/rng.ts streams, initialisation,
 // dropout masks and ε from tfjs's seeded ops with seeds drawn from core/rng.ts streams (see
@@ -474,6 +475,7 @@ export async function trainVae(params: {
         inputDim,
         latentDim,
         beta,
+        epsilonSeed: seed,
       });
       const improved = !best || val.total < best.progress.valLoss;
       const elapsedMs = performance.now() - started;
