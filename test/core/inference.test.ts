@@ -1,0 +1,148 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../core/errors.js';
+import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
+import { buildTaxonomy } from '../../core/taxonomy.js';
+import { writeModelPack } from '../../models/model-pack.js';
+import { decodeRow, encodeRow, maxAbsError, randomVaeWeights } from '../models/vae-math.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tagflow-inference-'));
+const taxonomy = buildTaxonomy({ tempo: ['slow', 'fast', 'mid'], mood: ['calm', 'dark', 'happy'] });
+const weights = randomVaeWeights({ inputDim: 6, hiddenDim: 10, latentDim: 3, batchNorm: true }, 21);
+const packDir = join(root, 'pack');
+const provenance = { kind: 'imported' as const, source: 'toy.pth', sha256: '00'.repeat(32) };
+
+beforeAll(async () => {
+  await writeModelPack({ weights, taxonomy, provenance, outDir: packDir });
+});
+afterAll(async () => {
+  await clearVaeSessionCache();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const n = 13;
+const x = Float32Array.from({ length: n * 6 }, (_, i) => ((i * 7) % 4 === 0 ? 1 : 0));
+const z = Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i * 0.9) * 2);
+const temperature = Float32Array.from({ length: n }, (_, i) => 0.4 + 0.3 * i);
+
+describe('loadVaeSession', () => {
+  it('encodes and decodes like the formulas, whatever the batch size', async () => {
+    const whole = await loadVaeSession({ packDir, taxonomy, batchSize: 4096 });
+    const split = await loadVaeSession({ packDir, taxonomy, batchSize: 4 }); // 4+4+4+1 rows
+    const a = await whole.encode(x, n);
+    const b = await split.encode(x, n);
+    const pa = await whole.decode(z, temperature, n);
+    const pb = await split.decode(z, temperature, n);
+    expect(maxAbsError(a.mu, b.mu)).toBeLessThan(1e-6);
+    expect(maxAbsError(a.logvar, b.logvar)).toBeLessThan(1e-6);
+    expect(maxAbsError(pa, pb)).toBeLessThan(1e-6);
+    for (let r = 0; r < n; r++) {
+      const expected = encodeRow(weights, x.subarray(r * 6, (r + 1) * 6));
+      expect(maxAbsError(b.mu.subarray(r * 3, (r + 1) * 3), expected.mu)).toBeLessThan(1e-5);
+      expect(maxAbsError(b.logvar.subarray(r * 3, (r + 1) * 3), expected.logvar)).toBeLessThan(
+        1e-5,
+      );
+      const probs = decodeRow(weights, z.subarray(r * 3, (r + 1) * 3), temperature[r]);
+      expect(maxAbsError(pb.subarray(r * 6, (r + 1) * 6), probs)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('returns empty outputs for zero rows', async () => {
+    const session = await loadVaeSession({ packDir });
+    const { mu, logvar } = await session.encode(new Float32Array(0), 0);
+    expect([mu.length, logvar.length]).toEqual([0, 0]);
+    expect((await session.decode(new Float32Array(0), new Float32Array(0), 0)).length).toBe(0);
+  });
+
+  it('refuses a pack built for another taxonomy, naming both hashes and sizes', async () => {
+    const other = buildTaxonomy({ tempo: ['slow', 'fast'], mood: ['calm', 'dark', 'happy'] });
+    await expect(loadVaeSession({ packDir, taxonomy: other })).rejects.toThrow(
+      new ValidationError(
+        `model pack ${packDir} was built for taxonomy ${taxonomy.hash} (6 tags), but the run's taxonomy is ${other.hash} (5 tags)`,
+      ),
+    );
+    // Same tags in another order are another taxonomy: vector positions would not line up.
+    const reordered = buildTaxonomy({
+      mood: ['calm', 'dark', 'happy'],
+      tempo: ['slow', 'fast', 'mid'],
+    });
+    await expect(loadVaeSession({ packDir, taxonomy: reordered })).rejects.toThrow(
+      `but the run's taxonomy is ${reordered.hash} (6 tags)`,
+    );
+  });
+
+  it('caches sessions per pack, device, threads and batch size', async () => {
+    await clearVaeSessionCache();
+    const a = await loadVaeSession({ packDir, threads: 1 });
+    expect(await loadVaeSession({ packDir, threads: 1 })).toBe(a);
+    expect(await loadVaeSession({ packDir: `${packDir}/`, threads: 1 })).toBe(a);
+    expect(await loadVaeSession({ packDir, threads: 2 })).not.toBe(a);
+    expect(await loadVaeSession({ packDir, threads: 1, batchSize: 7 })).not.toBe(a);
+    await clearVaeSessionCache();
+    expect(await loadVaeSession({ packDir, threads: 1 })).not.toBe(a);
+  });
+
+  it('loads a pack afresh when it was replaced on disk', async () => {
+    const dir = join(root, 'replaced');
+    await writeModelPack({ weights, taxonomy, provenance, outDir: dir });
+    const first = await loadVaeSession({ packDir: dir });
+    const newWeights = randomVaeWeights(
+      { inputDim: 6, hiddenDim: 10, latentDim: 3, batchNorm: false },
+      22,
+    );
+    await writeModelPack({ weights: newWeights, taxonomy, provenance, outDir: dir });
+    const second = await loadVaeSession({ packDir: dir });
+    expect(second).not.toBe(first);
+    expect(second.meta.batchNorm).toBe(false);
+    const probs = await second.decode(z.subarray(0, 3), temperature.subarray(0, 1), 1);
+    expect(
+      maxAbsError(probs, decodeRow(newWeights, z.subarray(0, 3), temperature[0])),
+    ).toBeLessThan(1e-5);
+  });
+
+  it('falls back to CPU with a warning when CUDA is not available', async () => {
+    const warnings: string[] = [];
+    const session = await loadVaeSession({ packDir, device: 'cuda', log: (m) => warnings.push(m) });
+    if (session.device === 'cuda') {
+      // A GPU worker with onnxruntime-node's CUDA binaries: no fallback, no warning.
+      expect(warnings).toEqual([]);
+    } else {
+      expect(session.device).toBe('cpu');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^CUDA inference is unavailable \(.+\); running model pack .+ on CPU\. See README "Model packs"/,
+      );
+    }
+    const { mu } = await session.encode(x.subarray(0, 6), 1);
+    expect(maxAbsError(mu, encodeRow(weights, x.subarray(0, 6)).mu)).toBeLessThan(1e-5);
+  });
+
+  it('refuses inputs of the wrong size and non-positive temperatures', async () => {
+    const session = await loadVaeSession({ packDir });
+    await expect(session.encode(new Float32Array(11), 2)).rejects.toThrow(
+      'encode: expected 2 rows × 6 = 12 values, got 11',
+    );
+    await expect(session.decode(new Float32Array(6), new Float32Array(1), 2)).rejects.toThrow(
+      'decode: expected 2 temperatures, got 1',
+    );
+    await expect(session.decode(new Float32Array(6), Float32Array.from([1, 0]), 2)).rejects.toThrow(
+      'decode: temperature of row 1 is 0; it must be a finite number > 0',
+    );
+    await expect(loadVaeSession({ packDir, batchSize: 0 })).rejects.toThrow(
+      'inference batch size must be a positive integer, got 0',
+    );
+  });
+
+  it('refuses a pack whose ONNX file was altered', async () => {
+    const dir = join(root, 'tampered');
+    await writeModelPack({ weights, taxonomy, provenance, outDir: dir });
+    const bytes = readFileSync(join(dir, 'decoder.onnx'));
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(join(dir, 'decoder.onnx'), bytes);
+    await expect(loadVaeSession({ packDir: dir })).rejects.toThrow(
+      /^model pack .*tampered: decoder\.onnx has sha256 [0-9a-f]{64}, but model\.json records [0-9a-f]{64} \(the file was changed or damaged\)$/,
+    );
+  });
+});
