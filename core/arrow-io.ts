@@ -6,25 +6,25 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
-  createWriteStream,
   fsyncSync,
   mkdirSync,
   openSync,
   renameSync,
   rmSync,
 } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
-  type RecordBatch,
+  AsyncByteQueue,
+  RecordBatch,
   RecordBatchFileWriter,
   RecordBatchReader,
   type Schema,
   Table,
   tableFromIPC,
+  util,
 } from 'apache-arrow';
+import type { ArrayBufferViewInput } from 'apache-arrow/util/buffer';
 
 export interface ArrowManifest {
   /** Where the file is, as the caller named it (an artifact-store key or a path). */
@@ -57,9 +57,70 @@ export function fsyncFile(path: string): void {
 }
 
 /**
+ * Collects the writer's output chunks synchronously, so the caller can hash and write them
+ * to the file between batches (with backpressure) and own every error path itself.
+ */
+class ChunkCollector extends AsyncByteQueue {
+  chunks: Uint8Array[] = [];
+
+  override write(value: ArrayBufferViewInput): void {
+    const bytes = value as Uint8Array;
+    if (bytes.byteLength > 0) this.chunks.push(bytes);
+  }
+
+  override abort(): void {}
+
+  take(): Uint8Array[] {
+    const chunks = this.chunks;
+    this.chunks = [];
+    return chunks;
+  }
+}
+
+/**
+ * The batch, checked against the file's schema. Arrow's writer would silently start over
+ * with a batch's own schema when it differs, so mismatches are refused here. A batch that
+ * differs only in fields' nullability (as Arrow's builders make them) is written under the
+ * declared schema, unless it holds nulls where that schema allows none.
+ */
+function conformingBatch(batch: RecordBatch, schema: Schema, path: string): RecordBatch {
+  // (compareSchemas is a type guard; a plain boolean keeps `batch.schema` usable below.)
+  const same: boolean = util.compareSchemas(schema, batch.schema);
+  if (same) return batch;
+  const fields = batch.schema.fields;
+  const sameShape =
+    fields.length === schema.fields.length &&
+    schema.fields.every(
+      (field, i) => field.name === fields[i].name && String(field.type) === String(fields[i].type),
+    );
+  if (!sameShape) {
+    throw new Error(
+      `${path}: a record batch's schema (${describeSchema(batch.schema).join(', ')}) is not the file's schema (${describeSchema(schema).join(', ')})`,
+    );
+  }
+  schema.fields.forEach((field, i) => {
+    if (!field.nullable && (batch.getChildAt(i)?.nullCount ?? 0) > 0) {
+      throw new Error(
+        `${path}: column ${field.name} holds nulls but the file's schema forbids them`,
+      );
+    }
+  });
+  return new RecordBatch(schema, batch.data);
+}
+
+async function writeFully(file: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
  * Writes `batches` to an Arrow IPC file at `path` atomically and returns its manifest.
- * `schema` is required so an empty stream still gives a valid (zero-row) file.
- * `manifestPath` is what the manifest calls the file (default: `path`).
+ * `schema` is required so an empty stream still gives a valid (zero-row) file; every batch
+ * must have that schema. `manifestPath` is what the manifest calls the file (default: `path`).
+ * Whatever fails (the batch source included), neither the file nor a temp file is left.
  */
 export async function writeArrowFile(
   path: string,
@@ -72,30 +133,34 @@ export async function writeArrowFile(
   const hash = createHash('sha256');
   let bytes = 0;
   let rows = 0;
+  const sink = new ChunkCollector();
   const writer = new RecordBatchFileWriter();
-  writer.reset(undefined, schema);
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  const file = await open(temp, 'w');
+  let fileOpen = true;
+  const flush = async () => {
+    for (const chunk of sink.take()) {
       hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const written = pipeline(writer.toNodeStream(), tap, createWriteStream(temp));
-  try {
-    for await (const batch of batches) {
-      if (batch.numRows === 0) continue;
-      writer.write(batch);
-      rows += batch.numRows;
+      bytes += chunk.byteLength;
+      await writeFully(file, chunk);
     }
-    writer.finish();
+  };
+  try {
+    writer.reset(sink, schema);
+    for await (const batch of batches) {
+      const checked = conformingBatch(batch, schema, manifestPath);
+      if (checked.numRows === 0) continue;
+      writer.write(checked);
+      rows += checked.numRows;
+      await flush();
+    }
     writer.close();
-    await written;
-    fsyncFile(temp);
+    await flush();
+    await file.sync();
+    fileOpen = false;
+    await file.close();
     renameSync(temp, path);
   } catch (err) {
-    writer.abort(err);
-    await written.catch(() => undefined);
+    if (fileOpen) await file.close().catch(() => undefined);
     rmSync(temp, { force: true });
     throw err;
   }
@@ -122,10 +187,19 @@ export async function readArrowTable(path: string): Promise<Table> {
   return tableFromIPC(await readFile(path));
 }
 
-/** Iterates an Arrow IPC file's record batches without holding the whole file in memory. */
+/**
+ * Iterates an Arrow IPC file's record batches without holding the whole file in memory.
+ * Read through a file handle: from a plain byte stream, Arrow reads a file-format (footer)
+ * file whole before the first batch.
+ */
 export async function* readArrowBatches(path: string): AsyncGenerator<RecordBatch> {
-  const reader = await RecordBatchReader.from(createReadStream(path));
-  for await (const batch of reader) yield batch;
+  const file = await open(path, 'r');
+  try {
+    const reader = await RecordBatchReader.from(file);
+    for await (const batch of reader) yield batch;
+  } finally {
+    await file.close().catch(() => undefined);
+  }
 }
 
 /** sha256 (hex) of a file's bytes, streamed. */

@@ -31,10 +31,12 @@ export const Stage = {
 export type StageId = (typeof Stage)[keyof typeof Stage];
 
 export interface StreamKey {
-  /** The run seed: any safe integer. */
+  /** The run seed: any non-negative safe integer. */
   seed: number;
   stage: StageId;
+  /** Position in the run's temperature list: 0..2^32 − 1. */
   temperatureIndex: number;
+  /** Any non-negative safe integer. */
   row: number;
 }
 
@@ -49,9 +51,11 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-function checkKeyPart(name: string, value: number) {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`stream key ${name} must be a non-negative safe integer, got ${value}`);
+function checkKeyPart(name: string, value: number, max = Number.MAX_SAFE_INTEGER) {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    const what =
+      max === Number.MAX_SAFE_INTEGER ? 'a non-negative safe integer' : `an integer in 0..${max}`;
+    throw new RangeError(`stream key ${name} must be ${what}, got ${value}`);
   }
 }
 
@@ -61,7 +65,10 @@ function checkKeyPart(name: string, value: number) {
  */
 export function streamState(key: StreamKey): [number, number, number, number] {
   checkKeyPart('seed', key.seed);
-  checkKeyPart('temperatureIndex', key.temperatureIndex);
+  // Stage and temperature index enter the state as one 32-bit word each: larger values
+  // would alias smaller ones (2^32 and 0 would share a stream), so they are refused.
+  checkKeyPart('stage', key.stage, 0xffffffff);
+  checkKeyPart('temperatureIndex', key.temperatureIndex, 0xffffffff);
   checkKeyPart('row', key.row);
   const words = [
     key.seed >>> 0,
