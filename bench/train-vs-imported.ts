@@ -3,7 +3,7 @@
 // held-out rows with the same loss definition (models/train-metrics.ts), both run as ONNX
 // model packs through onnxruntime.
 //
-//   npx tsx bench/train-vs-imported.ts [--epochs 300] [--patience 10] [--seed 42] [--backend wasm|cpu]
+//   npx tsx bench/train-vs-imported.ts [--epochs 250] [--patience 10] [--seed 42] [--backend wasm|cpu]
 //
 // --epochs caps the run (early stopping usually ends it sooner). Caveat: vae_final.pth was
 // trained by ConceptCaps on data that may include these validation rows; our model never saw
@@ -28,7 +28,7 @@ import { conceptcaps } from '../test/helpers/conceptcaps.js';
 
 const { values: args } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '300' },
+    epochs: { type: 'string', default: '250' },
     patience: { type: 'string', default: String(DEFAULT_TRAIN_CONFIG.patience) },
     seed: { type: 'string', default: String(DEFAULT_TRAIN_CONFIG.seed) },
     backend: { type: 'string', default: 'wasm' },

@@ -402,6 +402,7 @@ export async function trainVae(params: {
   checkRows(rows, inputDim);
   const { hiddenDim, latentDim, batchSize, beta, dropout, seed } = config;
 
+  if (signal?.aborted) throw abortError(signal);
   await useTfjsBackend(config.backend);
   const split = splitTrainValidation({
     rows: rows.length,

@@ -72,6 +72,25 @@ describe('trainVae', () => {
     ).toBeGreaterThan(1e-3);
   });
 
+  it('trains the same model on the CPU backend as on WASM, up to float rounding', async () => {
+    const run = (backend: 'wasm' | 'cpu') =>
+      trainVae({
+        taxonomy,
+        rows: corpus.slice(0, 200),
+        config: { ...tiny, maxEpochs: 2, backend },
+      });
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    expect(cpu.config.backend).toBe('cpu');
+    for (const name of Object.keys(wasm.weights.tensors)) {
+      expect(
+        maxAbsDiff(cpu.weights.tensors[name].data, wasm.weights.tensors[name].data),
+        name,
+      ).toBeLessThan(1e-4);
+    }
+    expect(cpu.finalLosses.validation).toBeCloseTo(wasm.finalLosses.validation, 3);
+  });
+
   it('exports weights whose plain PyTorch-layout forward pass matches its own tfjs graph', async () => {
     const result = await trainVae({
       taxonomy,
