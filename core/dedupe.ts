@@ -18,13 +18,14 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { type ArrowManifest, writeArrowFile } from './arrow-io.js';
+import { type ArrowManifest, tempPathFor, writeArrowFile } from './arrow-io.js';
 import { ValidationError } from './errors.js';
 import {
   GENERATED_ROWS_SCHEMA,
@@ -219,15 +220,38 @@ export function outputNameFor(input: string, i: number): string {
   return `${String(i).padStart(5, '0')}-${base}.arrow`;
 }
 
-/** Starts one Arrow writer fed through a channel; its failure is held until awaited. */
-export function startArrowWriter(path: string): {
+export interface ArrowWriterHandle {
   channel: BatchChannel;
-  done: Promise<ArrowManifest>;
-} {
+  /** Closes the channel and puts the finished file in place. */
+  finish(): Promise<ArrowManifest>;
+  /** Closes the channel and removes what was written. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Starts one Arrow writer fed through a channel. It writes to a private partial path and
+ * renames on finish; on abort the stream is closed normally and the partial file removed
+ * (closing, rather than erroring the stream, keeps apache-arrow's writer from stalling).
+ */
+export function startArrowWriter(path: string): ArrowWriterHandle {
   const channel = new BatchChannel();
-  const done = writeArrowFile(path, GENERATED_ROWS_SCHEMA, channel);
-  done.catch(() => undefined);
-  return { channel, done };
+  const partial = tempPathFor(path);
+  const written = writeArrowFile(partial, GENERATED_ROWS_SCHEMA, channel, path);
+  written.catch(() => undefined);
+  return {
+    channel,
+    async finish() {
+      channel.close();
+      const manifest = await written;
+      renameSync(partial, path);
+      return manifest;
+    },
+    async abort() {
+      channel.close();
+      await written.catch(() => undefined);
+      rmSync(partial, { force: true });
+    },
+  };
 }
 
 class GroupCounter {
@@ -376,13 +400,12 @@ async function writeFiltered(
   checkOrder = true,
 ): Promise<ArrowManifest[]> {
   const outputs: ArrowManifest[] = [];
-  let current: ReturnType<typeof startArrowWriter> | null = null;
+  let current: ArrowWriterHandle | null = null;
   let currentIndex = -1;
   const advanceTo = async (fileIndex: number) => {
     while (currentIndex < fileIndex) {
       if (current) {
-        current.channel.close();
-        outputs.push(await current.done);
+        outputs.push(await current.finish());
       }
       currentIndex++;
       current = currentIndex < inputs.length ? startArrowWriter(outputPaths[currentIndex]) : null;
@@ -396,11 +419,7 @@ async function writeFiltered(
     }
     await advanceTo(inputs.length);
   } catch (err) {
-    const open = current as ReturnType<typeof startArrowWriter> | null;
-    if (open) {
-      open.channel.fail(err);
-      await open.done.catch(() => undefined);
-    }
+    await (current as ArrowWriterHandle | null)?.abort();
     throw err;
   }
   return outputs;

@@ -99,7 +99,6 @@ export async function* scanGeneratedRows(
 export class BatchChannel implements AsyncIterable<RecordBatch> {
   private readonly queue: RecordBatch[] = [];
   private closed = false;
-  private failure: { error: unknown } | null = null;
   private wake: (() => void) | null = null;
 
   push(batch: RecordBatch): void {
@@ -112,15 +111,8 @@ export class BatchChannel implements AsyncIterable<RecordBatch> {
     this.wake?.();
   }
 
-  /** Ends the stream with an error, so the consumer discards what it wrote. */
-  fail(error: unknown): void {
-    this.failure = { error };
-    this.wake?.();
-  }
-
   async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
     for (;;) {
-      if (this.failure) throw this.failure.error;
       const next = this.queue.shift();
       if (next) {
         yield next;

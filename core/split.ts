@@ -26,7 +26,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { ArrowManifest } from './arrow-io.js';
-import { filterGeneratedRows, startArrowWriter } from './dedupe.js';
+import { type ArrowWriterHandle, filterGeneratedRows, startArrowWriter } from './dedupe.js';
 import { ValidationError } from './errors.js';
 import { MODE_NAMES } from './generated-rows.js';
 import { type ScannedBatch, scanGeneratedRows } from './generated-rows-scan.js';
@@ -302,7 +302,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       }
     }
   } catch (err) {
-    await Promise.all(SPLIT_NAMES.map((name) => writers[name].abort(err)));
+    await Promise.all(SPLIT_NAMES.map((name) => writers[name].abort()));
     throw err;
   }
   const outputs = {} as Record<SplitName, ArrowManifest[]>;
@@ -320,7 +320,7 @@ function compareDraws(a: { u: number; position: number }, b: { u: number; positi
 
 /** Writes batches into `<dir>/part-NNNNN.arrow`, starting a new file past `maxRows` rows. */
 class RollingArrowWriter {
-  private current: ReturnType<typeof startArrowWriter> | null = null;
+  private current: ArrowWriterHandle | null = null;
   private rows = 0;
   private readonly done: ArrowManifest[] = [];
 
@@ -337,8 +337,7 @@ class RollingArrowWriter {
 
   async push(batch: RecordBatch): Promise<void> {
     if (this.current && this.rows > 0 && this.rows + batch.numRows > this.maxRows) {
-      this.current.channel.close();
-      this.done.push(await this.current.done);
+      this.done.push(await this.current.finish());
       this.current = null;
     }
     if (!this.current) this.open();
@@ -348,8 +347,7 @@ class RollingArrowWriter {
 
   async finish(): Promise<ArrowManifest[]> {
     if (!this.current) this.open();
-    this.current!.channel.close();
-    this.done.push(await this.current!.done);
+    this.done.push(await this.current!.finish());
     this.current = null;
     // Parts left by an earlier, larger run in the same folder are not ours.
     for (const name of readdirSync(this.dir)) {
@@ -359,10 +357,9 @@ class RollingArrowWriter {
     return this.done;
   }
 
-  async abort(error: unknown): Promise<void> {
+  async abort(): Promise<void> {
     if (!this.current) return;
-    this.current.channel.fail(error);
-    await this.current.done.catch(() => undefined);
+    await this.current.abort();
     this.current = null;
   }
 }
