@@ -18,22 +18,16 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { type ArrowManifest, tempPathFor, writeArrowFile } from './arrow-io.js';
+import type { ArrowManifest } from './arrow-io.js';
 import { ValidationError } from './errors.js';
-import {
-  GENERATED_ROWS_SCHEMA,
-  GeneratedRowsBuilder,
-  type GeneratedRowsView,
-  MODE_NAMES,
-} from './generated-rows.js';
-import { BatchChannel, type ScannedBatch, scanGeneratedRows } from './generated-rows-scan.js';
+import { GeneratedRowsBuilder, type GeneratedRowsView, MODE_NAMES } from './generated-rows.js';
+import { ArrowFileBuffer, type ScannedBatch, scanGeneratedRows } from './generated-rows-scan.js';
 
 export interface DedupeGroupReport {
   mode: 'seeded' | 'latent';
@@ -220,40 +214,6 @@ export function outputNameFor(input: string, i: number): string {
   return `${String(i).padStart(5, '0')}-${base}.arrow`;
 }
 
-export interface ArrowWriterHandle {
-  channel: BatchChannel;
-  /** Closes the channel and puts the finished file in place. */
-  finish(): Promise<ArrowManifest>;
-  /** Closes the channel and removes what was written. */
-  abort(): Promise<void>;
-}
-
-/**
- * Starts one Arrow writer fed through a channel. It writes to a private partial path and
- * renames on finish; on abort the stream is closed normally and the partial file removed
- * (closing, rather than erroring the stream, keeps apache-arrow's writer from stalling).
- */
-export function startArrowWriter(path: string): ArrowWriterHandle {
-  const channel = new BatchChannel();
-  const partial = tempPathFor(path);
-  const written = writeArrowFile(partial, GENERATED_ROWS_SCHEMA, channel, path);
-  written.catch(() => undefined);
-  return {
-    channel,
-    async finish() {
-      channel.close();
-      const manifest = await written;
-      renameSync(partial, path);
-      return manifest;
-    },
-    async abort() {
-      channel.close();
-      await written.catch(() => undefined);
-      rmSync(partial, { force: true });
-    },
-  };
-}
-
 class GroupCounter {
   private readonly groups = new Map<number, DedupeGroupReport>();
 
@@ -400,28 +360,21 @@ async function writeFiltered(
   checkOrder = true,
 ): Promise<ArrowManifest[]> {
   const outputs: ArrowManifest[] = [];
-  let current: ArrowWriterHandle | null = null;
-  let currentIndex = -1;
-  const advanceTo = async (fileIndex: number) => {
-    while (currentIndex < fileIndex) {
-      if (current) {
-        outputs.push(await current.finish());
-      }
-      currentIndex++;
-      current = currentIndex < inputs.length ? startArrowWriter(outputPaths[currentIndex]) : null;
+  let current: ArrowFileBuffer | null = null;
+  const advanceTo = (fileIndex: number) => {
+    while (outputs.length + (current ? 1 : 0) <= fileIndex) {
+      if (current) outputs.push(current.finish());
+      const next = outputs.length;
+      current = next < inputs.length ? new ArrowFileBuffer(outputPaths[next]) : null;
+      if (!current) return;
     }
   };
-  try {
-    for await (const scanned of scanGeneratedRows(inputs, { checkOrder })) {
-      await advanceTo(scanned.fileIndex);
-      const filtered = filterGeneratedRows(scanned.batch, scanned.view, keeper(scanned));
-      if (filtered) current!.channel.push(filtered);
-    }
-    await advanceTo(inputs.length);
-  } catch (err) {
-    await (current as ArrowWriterHandle | null)?.abort();
-    throw err;
+  for await (const scanned of scanGeneratedRows(inputs, { checkOrder })) {
+    advanceTo(scanned.fileIndex);
+    const filtered = filterGeneratedRows(scanned.batch, scanned.view, keeper(scanned));
+    if (filtered) current!.push(filtered);
   }
+  advanceTo(inputs.length);
   return outputs;
 }
 

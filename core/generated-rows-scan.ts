@@ -3,9 +3,25 @@
 // its rows are in the pipeline's stable order (temperature index, mode, row index), strictly
 // increasing across all files. Dedupe keeps "the first" row and split ranks rows by position,
 // so an out-of-order or repeated row is a wiring bug worth stopping for.
-import { existsSync } from 'node:fs';
-import type { RecordBatch } from 'apache-arrow';
-import { describeSchema, readArrowBatches } from './arrow-io.js';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { type RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-arrow';
+import {
+  type ArrowManifest,
+  describeSchema,
+  fsyncFile,
+  readArrowBatches,
+  tempPathFor,
+} from './arrow-io.js';
 import { ValidationError } from './errors.js';
 import { GENERATED_ROWS_SCHEMA, GeneratedRowsView } from './generated-rows.js';
 
@@ -21,6 +37,23 @@ export interface ScannedBatch {
   firstRow: number;
   /** Position of the batch's first row within its file. */
   fileRow: number;
+}
+
+/** Batches of `path`; a file Arrow cannot parse becomes a ValidationError naming it. */
+async function* readOrExplain(path: string): AsyncGenerator<RecordBatch> {
+  const batches = readBatches(path);
+  for (;;) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = await batches.next();
+    } catch (err) {
+      throw new ValidationError(
+        `generated rows ${path}: not a readable Arrow file (${(err as Error).message})`,
+      );
+    }
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 /** Sort key of a row in the stable order, as one number (exact up to 2^53). */
@@ -45,14 +78,8 @@ export async function* scanGeneratedRows(
     const path = inputs[fileIndex];
     if (!existsSync(path)) throw new ValidationError(`generated rows: file not found: ${path}`);
     let fileRow = 0;
-    let batches: AsyncGenerator<RecordBatch>;
-    try {
-      batches = readArrowBatches(path);
-    } catch (err) {
-      throw new ValidationError(`generated rows ${path}: cannot read (${(err as Error).message})`);
-    }
     let schemaChecked = false;
-    for await (const batch of batches) {
+    for await (const batch of readOrExplain(path)) {
       if (!schemaChecked) {
         const found = describeSchema(batch.schema).join(', ');
         if (found !== EXPECTED_SCHEMA) {
@@ -92,37 +119,59 @@ export async function* scanGeneratedRows(
   }
 }
 
+/** Files up to this size are read in one go (much faster than Arrow's streaming reader). */
+export const WHOLE_FILE_READ_LIMIT = 256 * 1024 * 1024;
+
+/** The record batches of an Arrow file: read whole when small, streamed when large. */
+export async function* readBatches(path: string): AsyncGenerator<RecordBatch> {
+  if (statSync(path).size > WHOLE_FILE_READ_LIMIT) {
+    yield* readArrowBatches(path);
+    return;
+  }
+  for (const batch of RecordBatchReader.from(readFileSync(path))) yield batch;
+}
+
 /**
- * An async queue of record batches: one producer pushes, one consumer (an Arrow file writer)
- * iterates. Lets one pass over the inputs feed several output files at once.
+ * Collects the batches of one generated-row Arrow file and writes it on `finish()`
+ * atomically (temp file, fsync, rename). Serialising in memory is several times faster than
+ * apache-arrow's stream writer; callers bound the file's size (one input chunk, or a
+ * maximum row count).
  */
-export class BatchChannel implements AsyncIterable<RecordBatch> {
-  private readonly queue: RecordBatch[] = [];
-  private closed = false;
-  private wake: (() => void) | null = null;
+export class ArrowFileBuffer {
+  private readonly batches: RecordBatch[] = [];
+  rows = 0;
+
+  constructor(readonly path: string) {}
 
   push(batch: RecordBatch): void {
-    this.queue.push(batch);
-    this.wake?.();
+    if (batch.numRows === 0) return;
+    this.batches.push(batch);
+    this.rows += batch.numRows;
   }
 
-  close(): void {
-    this.closed = true;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.closed) return;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = null;
+  finish(): ArrowManifest {
+    const writer = new RecordBatchFileWriter();
+    writer.reset(undefined, GENERATED_ROWS_SCHEMA);
+    for (const batch of this.batches) writer.write(batch);
+    writer.finish();
+    const bytes = writer.toUint8Array(true);
+    this.batches.length = 0;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const temp = tempPathFor(this.path);
+    try {
+      writeFileSync(temp, bytes);
+      fsyncFile(temp);
+      renameSync(temp, this.path);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw err;
     }
+    return {
+      path: this.path,
+      rows: this.rows,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      schema: describeSchema(GENERATED_ROWS_SCHEMA),
+    };
   }
 }

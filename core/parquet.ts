@@ -15,6 +15,11 @@ export interface ParquetWriteOptions {
   rowGroupRows?: number;
   /** ZSTD by default. */
   compression?: 'zstd' | 'snappy' | 'none';
+  /**
+   * Write the whole file in one call instead of streaming batch by batch: faster, and the
+   * same bytes, but the file's Arrow data and its Parquet bytes are held in memory at once.
+   */
+  inMemory?: boolean;
 }
 
 export interface WrittenFile {
@@ -54,6 +59,21 @@ export async function writeParquetFile(
   batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
   options: ParquetWriteOptions = {},
 ): Promise<WrittenFile> {
+  if (options.inMemory) {
+    const all: RecordBatch[] = [];
+    for await (const batch of batches) all.push(batch);
+    if (all.length === 0) throw new Error('parquet: no batches to write');
+    const table = parquet.Table.fromIPCStream(tableToIPC(new Table(all), 'stream'));
+    const bytes = parquet.writeParquet(table, writerProperties(options));
+    const file = await open(path, 'w');
+    try {
+      await file.write(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
   const iterator =
     Symbol.asyncIterator in batches
       ? (batches as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]()
@@ -69,12 +89,24 @@ export async function writeParquetFile(
   const hash = createHash('sha256');
   let bytes = 0;
   const file = await open(path, 'w');
+  // The writer emits many small chunks; gather them into larger writes.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    await file.write(Buffer.concat(pending, pendingBytes));
+    pending = [];
+    pendingBytes = 0;
+  };
   try {
     for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
       hash.update(chunk);
       bytes += chunk.length;
-      await file.write(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= 8 * 1024 * 1024) await flush();
     }
+    await flush();
     await file.sync();
   } finally {
     await file.close();

@@ -47,6 +47,8 @@ export const DATASET_MARKER = '.tagflow-dataset.json';
 /** Arrow bytes per Parquet shard; ZSTD makes the files several times smaller. */
 export const DEFAULT_MAX_SHARD_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 100_000;
+/** Shards up to this much Arrow data are written in one call rather than streamed. */
+const IN_MEMORY_SHARD_BYTES = 64 * 1024 * 1024;
 
 export interface BuildDatasetParams {
   /** An empty folder to build in. */
@@ -74,6 +76,8 @@ interface SplitPlan {
   numBytes: number;
   /** Rows per shard. */
   shards: number[];
+  /** Arrow bytes per shard. */
+  shardBytes: number[];
 }
 
 async function planSplit(
@@ -83,6 +87,7 @@ async function planSplit(
   maxShardBytes: number,
 ): Promise<SplitPlan> {
   const shards: number[] = [];
+  const sizes: number[] = [];
   let rows = 0;
   let total = 0;
   let shardBytes = 0;
@@ -93,6 +98,7 @@ async function planSplit(
       const bytes = encoder.rowBytes(rowsOfBatch, i);
       if (shardRows > 0 && shardBytes + bytes > maxShardBytes) {
         shards.push(shardRows);
+        sizes.push(shardBytes);
         shardBytes = 0;
         shardRows = 0;
       }
@@ -102,8 +108,11 @@ async function planSplit(
       rows++;
     }
   }
-  if (shardRows > 0) shards.push(shardRows);
-  return { name, files, rows, numBytes: Math.round(total), shards };
+  if (shardRows > 0) {
+    shards.push(shardRows);
+    sizes.push(shardBytes);
+  }
+  return { name, files, rows, numBytes: Math.round(total), shards, shardBytes: sizes };
 }
 
 /**
@@ -225,6 +234,8 @@ export async function buildDatasetFiles(params: BuildDatasetParams): Promise<Bui
       };
       const written = await writeParquetFile(join(params.dir, path), shardBatches, {
         rowGroupRows,
+        // Same bytes either way; one call is faster when the shard is small enough to hold.
+        inMemory: plan.shardBytes[s] <= IN_MEMORY_SHARD_BYTES,
       });
       files.push({ path, ...written });
     }
@@ -310,11 +321,12 @@ function fsyncPath(path: string) {
   }
 }
 
+/** Flushes a built folder: its files (Parquet shards were flushed as written) and folders. */
 function fsyncTree(dir: string) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) fsyncTree(full);
-    else fsyncPath(full);
+    else if (!entry.name.endsWith('.parquet')) fsyncPath(full);
   }
   fsyncPath(dir);
 }

@@ -26,10 +26,10 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { ArrowManifest } from './arrow-io.js';
-import { type ArrowWriterHandle, filterGeneratedRows, startArrowWriter } from './dedupe.js';
+import { filterGeneratedRows } from './dedupe.js';
 import { ValidationError } from './errors.js';
 import { MODE_NAMES } from './generated-rows.js';
-import { type ScannedBatch, scanGeneratedRows } from './generated-rows-scan.js';
+import { ArrowFileBuffer, type ScannedBatch, scanGeneratedRows } from './generated-rows-scan.js';
 import { rowStream, Stage } from './rng.js';
 
 export const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
@@ -115,11 +115,11 @@ export interface SplitParams {
   stratify?: boolean;
   /** Most rows whose draws are kept in memory between passes (12 bytes each; default 4,000,000). */
   memoryBudgetRows?: number;
-  /** Rows per output file before a new one is started (default 2,000,000). */
+  /** Rows per output file before a new one is started (default 1,000,000; a file is built in memory). */
   maxRowsPerFile?: number;
 }
 
-export const DEFAULT_MAX_ROWS_PER_FILE = 2_000_000;
+export const DEFAULT_MAX_ROWS_PER_FILE = 1_000_000;
 export const DEFAULT_SPLIT_MEMORY_BUDGET_ROWS = 4_000_000;
 
 const BUCKETS = 4096;
@@ -264,49 +264,44 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       new RollingArrowWriter(join(params.outputDir, name), maxRows),
     ]),
   ) as Record<SplitName, RollingArrowWriter>;
-  try {
-    for await (const scanned of scanGeneratedRows(params.inputs, { checkOrder: false })) {
-      const { view, batch, firstRow } = scanned;
-      const assigned = new Uint8Array(view.length);
-      for (let i = 0; i < view.length; i++) {
-        const stratum = strata.get(stratumOf(scanned, i))!;
-        const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
-        const draw = {
-          u: cache ? cache.u[firstRow + i] : splitDraw(params.seed, groupId, view.rowIndex[i]),
-          position: firstRow + i,
+  for await (const scanned of scanGeneratedRows(params.inputs, { checkOrder: false })) {
+    const { view, batch, firstRow } = scanned;
+    const assigned = new Uint8Array(view.length);
+    for (let i = 0; i < view.length; i++) {
+      const stratum = strata.get(stratumOf(scanned, i))!;
+      const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+      const draw = {
+        u: cache ? cache.u[firstRow + i] : splitDraw(params.seed, groupId, view.rowIndex[i]),
+        position: firstRow + i,
+      };
+      const split =
+        compareDraws(draw, stratum.thresholds[0]) < 0
+          ? 0
+          : compareDraws(draw, stratum.thresholds[1]) < 0
+            ? 1
+            : 2;
+      assigned[i] = split;
+      let group = groups.get(groupId);
+      if (!group) {
+        group = {
+          mode: MODE_NAMES[view.mode[i]],
+          temperatureIndex: view.temperatureIndex[i],
+          temperature: view.temperature[i],
+          train: 0,
+          validation: 0,
+          test: 0,
         };
-        const split =
-          compareDraws(draw, stratum.thresholds[0]) < 0
-            ? 0
-            : compareDraws(draw, stratum.thresholds[1]) < 0
-              ? 1
-              : 2;
-        assigned[i] = split;
-        let group = groups.get(groupId);
-        if (!group) {
-          group = {
-            mode: MODE_NAMES[view.mode[i]],
-            temperatureIndex: view.temperatureIndex[i],
-            temperature: view.temperature[i],
-            train: 0,
-            validation: 0,
-            test: 0,
-          };
-          groups.set(groupId, group);
-        }
-        group[SPLIT_NAMES[split]]++;
+        groups.set(groupId, group);
       }
-      for (let s = 0; s < SPLIT_NAMES.length; s++) {
-        const filtered = filterGeneratedRows(batch, view, (i) => assigned[i] === s);
-        if (filtered) await writers[SPLIT_NAMES[s]].push(filtered);
-      }
+      group[SPLIT_NAMES[split]]++;
     }
-  } catch (err) {
-    await Promise.all(SPLIT_NAMES.map((name) => writers[name].abort()));
-    throw err;
+    for (let s = 0; s < SPLIT_NAMES.length; s++) {
+      const filtered = filterGeneratedRows(batch, view, (i) => assigned[i] === s);
+      if (filtered) writers[SPLIT_NAMES[s]].push(filtered);
+    }
   }
   const outputs = {} as Record<SplitName, ArrowManifest[]>;
-  for (const name of SPLIT_NAMES) outputs[name] = await writers[name].finish();
+  for (const name of SPLIT_NAMES) outputs[name] = writers[name].finish();
 
   const byGroup = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
   const counts = { train: 0, validation: 0, test: 0 };
@@ -320,8 +315,7 @@ function compareDraws(a: { u: number; position: number }, b: { u: number; positi
 
 /** Writes batches into `<dir>/part-NNNNN.arrow`, starting a new file past `maxRows` rows. */
 class RollingArrowWriter {
-  private current: ArrowWriterHandle | null = null;
-  private rows = 0;
+  private current: ArrowFileBuffer | null = null;
   private readonly done: ArrowManifest[] = [];
 
   constructor(
@@ -331,23 +325,21 @@ class RollingArrowWriter {
 
   private open() {
     const name = `part-${String(this.done.length).padStart(5, '0')}.arrow`;
-    this.current = startArrowWriter(join(this.dir, name));
-    this.rows = 0;
+    this.current = new ArrowFileBuffer(join(this.dir, name));
   }
 
-  async push(batch: RecordBatch): Promise<void> {
-    if (this.current && this.rows > 0 && this.rows + batch.numRows > this.maxRows) {
-      this.done.push(await this.current.finish());
+  push(batch: RecordBatch): void {
+    if (this.current && this.current.rows > 0 && this.current.rows + batch.numRows > this.maxRows) {
+      this.done.push(this.current.finish());
       this.current = null;
     }
     if (!this.current) this.open();
-    this.current!.channel.push(batch);
-    this.rows += batch.numRows;
+    this.current!.push(batch);
   }
 
-  async finish(): Promise<ArrowManifest[]> {
+  finish(): ArrowManifest[] {
     if (!this.current) this.open();
-    this.done.push(await this.current!.finish());
+    this.done.push(this.current!.finish());
     this.current = null;
     // Parts left by an earlier, larger run in the same folder are not ours.
     for (const name of readdirSync(this.dir)) {
@@ -355,11 +347,5 @@ class RollingArrowWriter {
       if (match && Number(match[1]) >= this.done.length) rmSync(join(this.dir, name));
     }
     return this.done;
-  }
-
-  async abort(): Promise<void> {
-    if (!this.current) return;
-    await this.current.abort();
-    this.current = null;
   }
 }
