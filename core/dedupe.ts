@@ -9,7 +9,8 @@
 //          one of P partition files chosen by a hash of the tag ids;
 //   pass 2 reads one partition at a time and marks the first occurrence of each tag set in
 //          a bitset over all rows (1 bit per row; exact comparison, the set holds the keys);
-//   pass 3 streams the inputs again and writes the marked rows, one output file per input.
+//   pass 3 streams the inputs again and writes the marked rows, one output file per input
+//          (each output is assembled in memory, so it is at most the size of its input).
 // When the inputs are small enough for one in-memory set (P = 1) the three passes collapse
 // into one; the kept rows are the same either way.
 import {
