@@ -9,5 +9,13 @@ export class ValidationError extends Error {
   override name = 'ValidationError';
 }
 
+/**
+ * The Hugging Face Hub refused our credentials (missing or malformed HF_TOKEN, 401, 403):
+ * retrying with the same token cannot help. The message never contains the token.
+ */
+export class HubAuthError extends Error {
+  override name = 'HubAuthError';
+}
+
 /** The error type names the workflow must never retry. */
-export const NON_RETRYABLE_ERROR_TYPES = ['ValidationError'] as const;
+export const NON_RETRYABLE_ERROR_TYPES = ['ValidationError', 'HubAuthError'] as const;
