@@ -12,7 +12,13 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RecordBatch } from 'apache-arrow';
-import { type ArrowManifest, describeSchema, readArrowBatches, sha256File, writeArrowFile } from '../core/arrow-io.js';
+import {
+  type ArrowManifest,
+  describeSchema,
+  readArrowBatches,
+  sha256File,
+  writeArrowFile,
+} from '../core/arrow-io.js';
 import { type ArtifactStore, runKey } from '../core/artifact-store.js';
 import { GENERATED_ROWS_SCHEMA } from '../core/generated-rows.js';
 import type { PlannedChunk } from '../core/plan.js';
@@ -92,8 +98,19 @@ export async function runGenerationChunk(params: {
   if (batchesDone !== totalBatches) {
     throw new Error(`chunk ${chunk.key}: wrote ${batchesDone} of ${totalBatches} batches`);
   }
-  const manifest = await writeArrowFile(finalPath, GENERATED_ROWS_SCHEMA, concatParts(partsDir, totalBatches), key);
+  const manifest = await writeArrowFile(
+    finalPath,
+    GENERATED_ROWS_SCHEMA,
+    concatParts(partsDir, totalBatches),
+    key,
+  );
   rmSync(partsDir, { recursive: true, force: true });
-  logActivityEvent({ activity, key: chunk.key, event: 'finish', rows: manifest.rows, resumedBatches: startBatch });
+  logActivityEvent({
+    activity,
+    key: chunk.key,
+    event: 'finish',
+    rows: manifest.rows,
+    resumedBatches: startBatch,
+  });
   return { ...manifest, reused: false, resumedBatches: startBatch };
 }

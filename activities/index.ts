@@ -1,14 +1,38 @@
-// Every activity, built once per worker process around that worker's settings.
+// Every activity, built once per worker process around that worker's settings. Each stage
+// lives in its own file, named after the stage.
+import type { Device } from '../core/inference.js';
+import { cleanupRun } from './cleanup-run.js';
+import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
+import { evaluate } from './evaluate.js';
+import { fitCounts } from './fit-counts.js';
+import { makeGenerateLatentChunk } from './generate-latent.js';
+import { makeGenerateSeededChunk } from './generate-seeded.js';
+import { loadInputs } from './load-inputs.js';
+import { publish } from './publish.js';
+import { split } from './split.js';
+import { train } from './train.js';
 
 export interface ActivityDeps {
-  /** Inference device this worker was started with (`cpu` or `cuda`). */
-  device: string;
+  /** Inference device this worker was started with. */
+  device: Device;
+  /** onnxruntime threads per session (default: onnxruntime's choice). */
+  threads?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     describeWorker: makeDescribeWorker(deps.device),
+    train,
+    loadInputs,
+    fitCounts,
+    generateSeededChunk: makeGenerateSeededChunk(deps.device, deps.threads),
+    generateLatentChunk: makeGenerateLatentChunk(deps.device, deps.threads),
+    dedupe,
+    split,
+    evaluate,
+    publish,
+    cleanupRun,
   };
 }
 

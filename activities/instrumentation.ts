@@ -49,7 +49,9 @@ export function maybeFailAtStart(activity: string): void {
 export function maybeFailAfterBatches(activity: string, batchesDone: number): void {
   const rule = ruleFor(activity);
   if (rule?.afterBatches !== undefined && batchesDone >= rule.afterBatches && firstAttempt()) {
-    throw new InjectedFault(`injected fault in ${activity} after ${batchesDone} batches (TAGFLOW_FAULTS), attempt 1`);
+    throw new InjectedFault(
+      `injected fault in ${activity} after ${batchesDone} batches (TAGFLOW_FAULTS), attempt 1`,
+    );
   }
 }
 
@@ -63,5 +65,8 @@ export function logActivityEvent(event: Record<string, unknown>): void {
   } catch {
     attempt = undefined;
   }
-  appendFileSync(file, `${JSON.stringify({ ...event, attempt, pid: process.pid, at: Date.now() })}\n`);
+  appendFileSync(
+    file,
+    `${JSON.stringify({ ...event, attempt, pid: process.pid, at: Date.now() })}\n`,
+  );
 }

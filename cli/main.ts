@@ -1,20 +1,69 @@
 // The `tagflow` command line.
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { version } from '../core/version.js';
+import { workerCommand } from '../workers/worker.js';
+import { doctorCommand } from './doctor.js';
+import { evaluateCommand } from './evaluate.js';
+import { modelImportCommand } from './model-import.js';
+import { modelTrainCommand } from './model-train.js';
+import { printRunResult, rootCauseMessage, runCommand, runPipeline } from './run.js';
+import { scheduleCommand } from './schedule.js';
+import { statusCommand } from './status.js';
 
-const program = new Command()
-  .name('tagflow')
-  .description('Synthetic music-tag datasets from a Beta-VAE, run as a durable Temporal workflow')
-  .version(version);
+const demoConfig = fileURLToPath(new URL('../data/demo/run.yaml', import.meta.url));
 
-program
-  .command('demo')
-  .description('run the whole pipeline on the bundled demo inputs')
-  .action(() => {
-    console.log(
-      `tagflow ${version}: synthetic music-tag datasets from a Beta-VAE, run as a Temporal workflow.`,
-    );
-    console.log('The pipeline stages are being built; see README.md for what works today.');
-  });
+export function buildProgram(print: (line: string) => void = (l) => console.log(l)): Command {
+  const program = new Command()
+    .name('tagflow')
+    .description('Synthetic music-tag datasets from a Beta-VAE, run as a durable Temporal workflow')
+    .version(version);
+  program.addCommand(runCommand(print));
+  program
+    .command('demo')
+    .description(
+      'run the whole pipeline on the bundled demo inputs (data/demo/run.yaml → ./out/demo)',
+    )
+    .option('--no-progress', 'print stage changes instead of live progress bars')
+    .action(async (options: { progress: boolean }) => {
+      const outcome = await runPipeline({
+        config: demoConfig,
+        progress: options.progress,
+        detach: false,
+        ui: true,
+        device: 'cpu',
+        print,
+      });
+      if (!outcome.result) return;
+      printRunResult(outcome.result, print);
+      const { printExampleRows } = await import('./examples.js');
+      await printExampleRows(outcome.result.target, print);
+      if (outcome.uiUrl) print(`Temporal UI (while a run is going): ${outcome.uiUrl}`);
+    });
+  program.addCommand(statusCommand(print));
+  program.addCommand(workerCommand());
+  program.addCommand(scheduleCommand(print));
+  program.addCommand(evaluateCommand(print));
+  program.addCommand(doctorCommand(print));
+  program
+    .command('model')
+    .description('model packs: import a PyTorch checkpoint, train a BetaVAE')
+    .addCommand(modelImportCommand({ print }))
+    .addCommand(modelTrainCommand({ print }));
+  return program;
+}
 
-await program.parseAsync(process.argv);
+/** Parses argv and runs; every failure is one clear line on stderr and a non-zero exit. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    console.error(`tagflow: ${rootCauseMessage(err)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv);
+}

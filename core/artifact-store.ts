@@ -11,7 +11,15 @@
 //      same folder and rename it);
 //   2. read-after-write: once an activity that wrote a file completes, every worker sees it;
 //   3. listing and recursive delete of a run folder (for cleanup after cancellation).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fsyncFile, tempPathFor } from './arrow-io.js';
 import { ValidationError } from './errors.js';

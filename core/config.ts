@@ -4,25 +4,22 @@
 // workers may run in other working directories.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { NOTEBOOK_COUNT_PARAMS } from './count-model.js';
 import { ValidationError } from './errors.js';
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
 
-/** The notebook's hard-coded count model (`generate_synthetic_correlated_data`). */
-export const NOTEBOOK_COUNT_PARAMS = {
+/** The notebook's hard-coded count model (`generate_synthetic_correlated_data`), as config. */
+export const NOTEBOOK_COUNTS_CONFIG = {
   mode: 'params' as const,
-  means: { tempo: 1.24, genre: 1.25, mood: 1.75, instrument: 1.96 },
-  variances: { tempo: 0.58, genre: 0.65, mood: 1.07, instrument: 1.12 },
-  maxCounts: { tempo: 6, genre: 6, mood: 8, instrument: 6 },
-  correlation: [
-    [1.0, 0.15, 0.046, -0.056],
-    [0.15, 1.0, 0.021, -0.087],
-    [0.046, 0.021, 1.0, -0.099],
-    [-0.056, -0.087, -0.099, 1.0],
-  ],
+  means: { ...NOTEBOOK_COUNT_PARAMS.means },
+  variances: { ...NOTEBOOK_COUNT_PARAMS.variances },
+  maxCounts: { ...NOTEBOOK_COUNT_PARAMS.maxCounts },
+  correlation: NOTEBOOK_COUNT_PARAMS.correlation.map((row) => [...row]),
 };
 
 const path = z.string().min(1, 'must be a non-empty path');
@@ -82,7 +79,10 @@ export const RunConfigSchema = z
       .default({ enabled: false, config: {} }),
     generation: z
       .object({
-        temperatures: z.array(z.number().positive('must be > 0')).min(1).default(NOTEBOOK_TEMPERATURES),
+        temperatures: z
+          .array(z.number().positive('must be > 0'))
+          .min(1)
+          .default(NOTEBOOK_TEMPERATURES),
         seeded: z
           .object({
             enabled: z.boolean().default(true),
@@ -164,7 +164,11 @@ export const RunConfigSchema = z
       });
     }
     if (!config.generation.seeded.enabled && !config.generation.latent.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['generation'], message: 'enable seeded or latent generation (or both)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generation'],
+        message: 'enable seeded or latent generation (or both)',
+      });
     }
   });
 
@@ -173,7 +177,8 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
 
 function formatPath(segments: readonly PropertyKey[]): string {
   let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
+  for (const s of segments)
+    out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
   return out || '(top level)';
 }
 
@@ -181,7 +186,9 @@ function formatPath(segments: readonly PropertyKey[]): string {
 export function parseRunConfig(value: unknown, source = 'config'): RunConfig {
   const result = RunConfigSchema.safeParse(value);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    const lines = result.error.issues.map(
+      (issue) => `  ${formatPath(issue.path)}: ${issue.message}`,
+    );
     throw new ValidationError(`${source}: invalid configuration\n${lines.join('\n')}`);
   }
   return result.data;
@@ -191,9 +198,13 @@ function absolute(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
+/** `file://<relative or absolute path>` → a canonical `file:///absolute/path` URL. */
 function absoluteTarget(base: string, target: string): string {
   if (!target.startsWith('file://')) return target;
-  return `file://${absolute(base, target.slice('file://'.length))}`;
+  const rest = target.slice('file://'.length);
+  // file:///abs is already a URL (possibly %-encoded); file://rel is a path relative to base.
+  if (rest.startsWith('/')) return target;
+  return pathToFileURL(absolute(base, rest)).href;
 }
 
 /** Makes every path absolute against `baseDir` and fills in derived defaults. */
@@ -215,7 +226,11 @@ export function resolveRunConfig(config: RunConfig, baseDir: string): RunConfig 
  * except `artifacts` and the default output target, which are resolved against `cwd` (the
  * project a user runs tagflow in).
  */
-export function loadRunConfig(file: string, overrides: Partial<RunConfigInput> = {}, cwd = process.cwd()): RunConfig {
+export function loadRunConfig(
+  file: string,
+  overrides: Partial<RunConfigInput> = {},
+  cwd = process.cwd(),
+): RunConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -237,6 +252,7 @@ export function loadRunConfig(file: string, overrides: Partial<RunConfigInput> =
   const resolved = resolveRunConfig(config, fileDir);
   // Where the user stands decides where derived folders go, not where the config file lives.
   if (!('artifacts' in merged)) resolved.artifacts = resolve(cwd, config.artifacts);
-  if (!config.output.target) resolved.output.target = `file://${resolve(cwd, 'out', config.name)}`;
+  if (!config.output.target)
+    resolved.output.target = pathToFileURL(resolve(cwd, 'out', config.name)).href;
   return resolved;
 }

@@ -25,7 +25,7 @@ export interface DatasetCardInfo {
   /** SPDX-style license id for the card (default cc-by-4.0). */
   license?: string;
   toolVersion: string;
-  /** Appended after the generated sections (the evaluation report goes here). */
+  /** Appended after the generated sections (the evaluation report goes here); an empty title means the markdown has its own heading. */
   extraSections?: { title: string; markdown: string }[];
   /** Copied into the dataset: `path` relative in the repo, `source` a local file. */
   extraFiles?: { path: string; source: string }[];
@@ -255,7 +255,12 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
       '    return hashlib.md5(text.encode("utf-8")).hexdigest()\n```\n',
   );
   for (const section of info.extraSections ?? []) {
-    parts.push(`## ${section.title}\n\n${section.markdown.trim()}\n`);
+    // A section without a title brings its own heading.
+    parts.push(
+      section.title
+        ? `## ${section.title}\n\n${section.markdown.trim()}\n`
+        : `${section.markdown.trim()}\n`,
+    );
   }
   parts.push(
     `## License\n\n${info.license ?? DEFAULT_LICENSE}. Check the licenses of the catalogue, ` +

@@ -19,7 +19,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { RowStream, Stage } from './rng.js';
-import { SelectionScratch, type SelectionPolicy, selectTags } from './selection.js';
+import { type SelectionPolicy, SelectionScratch, selectTags } from './selection.js';
 import type { Taxonomy } from './taxonomy.js';
 
 /** What generation needs from a model: batched encode and decode over row-major typed arrays. */
@@ -73,7 +73,12 @@ export function batchCount(chunk: ChunkSpec, batchSize: number): number {
 }
 
 function selectionStream(seed: number, chunk: ChunkSpec, mode: number, row: number): RowStream {
-  return new RowStream({ seed, stage: Stage.Selection, temperatureIndex: chunk.temperatureIndex * 2 + mode, row });
+  return new RowStream({
+    seed,
+    stage: Stage.Selection,
+    temperatureIndex: chunk.temperatureIndex * 2 + mode,
+    row,
+  });
 }
 
 /** Per-batch buffers, allocated once per chunk. */
@@ -105,7 +110,17 @@ const EMPTY = new Uint16Array(0);
 
 /** Seeded generation of one chunk, one RecordBatch per model batch. */
 export async function* generateSeededBatches(params: SeededParams): AsyncGenerator<RecordBatch> {
-  const { runner, latentDim: L, taxonomy, seed, chunk, batchSize, catalogue, counts, seedCategories } = params;
+  const {
+    runner,
+    latentDim: L,
+    taxonomy,
+    seed,
+    chunk,
+    batchSize,
+    catalogue,
+    counts,
+    seedCategories,
+  } = params;
   const C = taxonomy.categories.length;
   const D = taxonomy.size;
   const buffers = new BatchBuffers(taxonomy, L, batchSize, seedCategories.length);
@@ -119,11 +134,17 @@ export async function* generateSeededBatches(params: SeededParams): AsyncGenerat
     x.fill(0, 0, n * D);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const stream = new RowStream({ seed, stage: Stage.Seeded, temperatureIndex: chunk.temperatureIndex, row });
+      const stream = new RowStream({
+        seed,
+        stage: Stage.Seeded,
+        temperatureIndex: chunk.temperatureIndex,
+        row,
+      });
       for (let c = 0; c < C; c++) requests[i * C + c] = counts[row * C + c];
       for (const list of perCategory) list.length = 0;
       const tags = catalogue.tags[row];
-      for (let k = 0; k < tags.length; k++) perCategory[taxonomy.tagCategory[tags[k]]].push(tags[k]);
+      for (let k = 0; k < tags.length; k++)
+        perCategory[taxonomy.tagCategory[tags[k]]].push(tags[k]);
       let s = 0;
       for (const c of seedCategories) {
         const pool = perCategory[c];
@@ -145,7 +166,10 @@ export async function* generateSeededBatches(params: SeededParams): AsyncGenerat
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const seedList = seeds.subarray(i * seedCategories.length, i * seedCategories.length + seedCounts[i]);
+      const seedList = seeds.subarray(
+        i * seedCategories.length,
+        i * seedCategories.length + seedCounts[i],
+      );
       const written = selectTags(
         taxonomy,
         params.selection,
@@ -191,8 +215,16 @@ export async function* generateLatentBatches(params: LatentParams): AsyncGenerat
     for (let i = 0; i < n; i++) {
       const row = first + i;
       const t = chunk.temperatureIndex;
-      new RowStream({ seed, stage: Stage.Latent, temperatureIndex: t, row }).fillNormal(z, i * L, L);
-      params.counts.sampleRow(new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row }), requests, i * C);
+      new RowStream({ seed, stage: Stage.Latent, temperatureIndex: t, row }).fillNormal(
+        z,
+        i * L,
+        L,
+      );
+      params.counts.sampleRow(
+        new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row }),
+        requests,
+        i * C,
+      );
       temperature[i] = chunk.temperature;
     }
     const probs = await runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);

@@ -41,7 +41,12 @@ const pad = (value: number, width: number) => String(value).padStart(width, '0')
  * The chunk file of a range: names sort in the stable row order (temperature index, mode,
  * row), which is the order dedupe keeps first occurrences in.
  */
-export function chunkKey(mode: GenerationMode, temperatureIndex: number, rowStart: number, rowEnd: number): string {
+export function chunkKey(
+  mode: GenerationMode,
+  temperatureIndex: number,
+  rowStart: number,
+  rowEnd: number,
+): string {
   const modeRank = mode === 'seeded' ? 0 : 1;
   return `generated/t${pad(temperatureIndex, 3)}-${modeRank}${mode}-r${pad(rowStart, 10)}-${pad(rowEnd, 10)}.arrow`;
 }
@@ -54,7 +59,9 @@ export function latentRowsPerTemperature(total: number, temperatures: number): n
 }
 
 export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
-  const latentTotal = input.latent ? (input.latentRows ?? input.catalogueRows * input.temperatures.length) : 0;
+  const latentTotal = input.latent
+    ? (input.latentRows ?? input.catalogueRows * input.temperatures.length)
+    : 0;
   const latentPerTemperature = latentRowsPerTemperature(latentTotal, input.temperatures.length);
   return input.temperatures.map((temperature, temperatureIndex) => {
     const seededRows = input.seeded ? input.catalogueRows : 0;
@@ -63,7 +70,14 @@ export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
     const add = (mode: GenerationMode, rows: number) => {
       for (let rowStart = 0; rowStart < rows; rowStart += input.chunkRows) {
         const rowEnd = Math.min(rows, rowStart + input.chunkRows);
-        chunks.push({ mode, temperatureIndex, temperature, rowStart, rowEnd, key: chunkKey(mode, temperatureIndex, rowStart, rowEnd) });
+        chunks.push({
+          mode,
+          temperatureIndex,
+          temperature,
+          rowStart,
+          rowEnd,
+          key: chunkKey(mode, temperatureIndex, rowStart, rowEnd),
+        });
       }
     };
     add('seeded', seededRows);

@@ -11,7 +11,9 @@
 // in by rename, so the target never holds half a dataset.
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   copyFileSync,
   existsSync,
   fsyncSync,
@@ -356,6 +358,22 @@ function inspectTarget(target: string): 'missing' | 'replaceable' {
   throw new ValidationError(
     `publish target ${target} exists and is not a tagflow dataset (no ${DATASET_MARKER}); refusing to replace it — choose another target or remove it`,
   );
+}
+
+/**
+ * Checks, before any work is done, that a folder target can be published to: it is absent,
+ * empty or an earlier tagflow dataset, and its nearest existing ancestor is writable. A run
+ * calls this at its first stage so that a bad target fails the run at once, untouched.
+ */
+export function preflightFolderTarget(target: string): void {
+  inspectTarget(target);
+  let dir = dirname(target);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new ValidationError(`publish target ${target}: ${dir} is not writable`);
+  }
 }
 
 function randomSuffix() {

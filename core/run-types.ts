@@ -4,7 +4,16 @@ import type { RunConfig } from './config.js';
 import type { PlannedChunk } from './plan.js';
 
 /** Every stage of a run, in order. */
-export const STAGES = ['train', 'load', 'counts', 'generate', 'dedupe', 'split', 'evaluate', 'publish'] as const;
+export const STAGES = [
+  'train',
+  'load',
+  'counts',
+  'generate',
+  'dedupe',
+  'split',
+  'evaluate',
+  'publish',
+] as const;
 export type StageName = (typeof STAGES)[number];
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
@@ -27,7 +36,13 @@ export interface TrainSummary {
 
 export interface LoadSummary {
   taxonomy: { hash: string; tags: number; categories: string[] };
-  catalogue: { rows: number; sha256: string; key: string; unknownTagsDropped: number; missingCategories: string[] };
+  catalogue: {
+    rows: number;
+    sha256: string;
+    key: string;
+    unknownTagsDropped: number;
+    missingCategories: string[];
+  };
   model: { latentDim: number; provenance: string };
 }
 
@@ -87,7 +102,7 @@ export interface SplitSummary {
 
 export interface EvaluateSummary {
   reference: string;
-  overall: { cooccurrenceR: number; meanJs: number; maxW1: number; uniqueRatio: number };
+  overall: { cooccurrenceR: number | null; meanJs: number; maxW1: number; uniqueRatio: number };
   reportKey: string;
 }
 

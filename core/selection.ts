@@ -33,7 +33,13 @@ export class SelectionScratch {
  * Inserts candidate `j` with `score` into the descending top list of length `filled` (capacity
  * `k`); equal scores keep the earlier (lower-index) candidate first.
  */
-function offer(scratch: SelectionScratch, filled: number, k: number, j: number, score: number): number {
+function offer(
+  scratch: SelectionScratch,
+  filled: number,
+  k: number,
+  j: number,
+  score: number,
+): number {
   const { index, score: scores } = scratch;
   if (filled === k && score <= scores[k - 1]) return filled;
   let pos = filled < k ? filled : k - 1;
@@ -76,14 +82,16 @@ export function selectTags(
     if (want <= 0) continue;
     const { start, end } = taxonomy.ranges[c];
     let blocked = 0;
-    for (let e = 0; e < excludedCount; e++) if (excluded[e] >= start && excluded[e] < end) blocked++;
+    for (let e = 0; e < excludedCount; e++)
+      if (excluded[e] >= start && excluded[e] < end) blocked++;
     const k = Math.min(want, end - start - blocked);
     if (k <= 0) continue;
     if (policy === 'sample') {
       if (!stream) throw new Error('the sample policy needs a selection stream');
       // One uniform per tag of the category, in tag order, whether or not it is excluded:
       // the stream's consumption then depends only on the category sizes.
-      for (let j = start; j < end; j++) scratch.gumbel[j - start] = -Math.log(-Math.log(1 - stream.uniform()));
+      for (let j = start; j < end; j++)
+        scratch.gumbel[j - start] = -Math.log(-Math.log(1 - stream.uniform()));
     }
     let filled = 0;
     for (let j = start; j < end; j++) {

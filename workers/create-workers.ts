@@ -25,6 +25,10 @@ export interface WorkerOptions {
   maxConcurrentActivities?: Partial<Record<QueueKind, number>>;
   /** Concurrent workflow tasks (default 10). */
   maxConcurrentWorkflowTasks?: number;
+  /** onnxruntime threads per inference session (default: onnxruntime's choice). */
+  threads?: number;
+  /** How long running activities get to finish on shutdown before they are cancelled (default 10 s). */
+  shutdownGraceSeconds?: number;
 }
 
 export interface RunningWorkers {
@@ -76,7 +80,7 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     apiKey: options.connection.apiKey,
   });
   const workflowBundleCode = await workflowBundle();
-  const activities = createActivities({ device: options.device });
+  const activities = createActivities({ device: options.device, threads: options.threads });
   const concurrency = { cpu: 2, gpu: 1, ...options.maxConcurrentActivities };
   const workers = await Promise.all(
     options.queues.map((kind) =>
@@ -88,6 +92,7 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
         activities,
         maxConcurrentActivityTaskExecutions: concurrency[kind],
         maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
+        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10} seconds`,
       }),
     ),
   );

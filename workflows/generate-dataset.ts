@@ -43,7 +43,13 @@ function cpuActivities(input: RunInput) {
     taskQueue: taskQueueName('cpu', input.queuePrefix),
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes,
+    },
   });
 }
 
@@ -52,7 +58,13 @@ function gpuActivities(input: RunInput) {
     taskQueue: taskQueueName('gpu', input.queuePrefix),
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 20,
+      nonRetryableErrorTypes,
+    },
   });
 }
 
@@ -109,7 +121,9 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       progress.stages.train = 'skipped';
     }
     const loaded = await stage('load', () => cpu.loadInputs({ runId, config }));
-    await stage('counts', () => cpu.fitCounts({ runId, config, catalogueRows: loaded.catalogue.rows }));
+    await stage('counts', () =>
+      cpu.fitCounts({ runId, config, catalogueRows: loaded.catalogue.rows }),
+    );
 
     const g = config.generation;
     const plan = planGeneration({
@@ -157,12 +171,19 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     const split = await stage('split', () => cpu.split({ runId, config, catalogueRows }));
     let evaluation: RunResult['evaluation'];
     if (config.evaluate.enabled) {
-      evaluation = (await stage('evaluate', () => cpu.evaluate({ runId, config }))).overall;
+      // No reference corpus (explicit count parameters, no evaluate.reference): nothing to compare with.
+      evaluation = (await stage('evaluate', () => cpu.evaluate({ runId, config })))?.overall;
     } else {
       progress.stages.evaluate = 'skipped';
     }
     const published = await stage('publish', () =>
-      cpu.publish({ runId, config, rowsGenerated, rowsUnique: deduped.rowsOut, splits: split.counts }),
+      cpu.publish({
+        runId,
+        config,
+        rowsGenerated,
+        rowsUnique: deduped.rowsOut,
+        splits: split.counts,
+      }),
     );
     const result: RunResult = {
       runId,
@@ -193,7 +214,11 @@ export interface TemperatureInput {
 }
 
 /** One temperature's chunks, with at most `maxParallelChunks` in flight; reports each to the parent. */
-export async function generateTemperature({ input, plan, job }: TemperatureInput): Promise<TemperatureSummary> {
+export async function generateTemperature({
+  input,
+  plan,
+  job,
+}: TemperatureInput): Promise<TemperatureSummary> {
   const gpu = gpuActivities(input);
   const parentId = workflowInfo().parent?.workflowId;
   const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
@@ -208,19 +233,33 @@ export async function generateTemperature({ input, plan, job }: TemperatureInput
     rowsPlanned: plan.seededRows + plan.latentRows,
     temperatures: [],
   }));
-  const summaries = await mapWithConcurrency(plan.chunks, input.config.execution.maxParallelChunks, async (chunk) => {
-    const chunkJob: ChunkJob = { ...job, chunk };
-    const summary =
-      chunk.mode === 'seeded' ? await gpu.generateSeededChunk(chunkJob) : await gpu.generateLatentChunk(chunkJob);
-    done++;
-    await parent?.signal(chunkDoneSignal, { temperatureIndex: plan.temperatureIndex, rows: summary.rows });
-    return summary;
-  });
+  const summaries = await mapWithConcurrency(
+    plan.chunks,
+    input.config.execution.maxParallelChunks,
+    async (chunk) => {
+      const chunkJob: ChunkJob = { ...job, chunk };
+      const summary =
+        chunk.mode === 'seeded'
+          ? await gpu.generateSeededChunk(chunkJob)
+          : await gpu.generateLatentChunk(chunkJob);
+      done++;
+      await parent?.signal(chunkDoneSignal, {
+        temperatureIndex: plan.temperatureIndex,
+        rows: summary.rows,
+      });
+      return summary;
+    },
+  );
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
   if (rows !== plan.seededRows + plan.latentRows) {
     throw ApplicationFailure.nonRetryable(
       `temperature ${plan.temperature} (#${plan.temperatureIndex}): generated ${rows} rows, planned ${plan.seededRows + plan.latentRows}`,
     );
   }
-  return { temperatureIndex: plan.temperatureIndex, temperature: plan.temperature, rows, chunks: summaries.length };
+  return {
+    temperatureIndex: plan.temperatureIndex,
+    temperature: plan.temperature,
+    rows,
+    chunks: summaries.length,
+  };
 }

@@ -1,0 +1,66 @@
+// Stage 5: drop rows whose tag set (seed ∪ generated tags) appeared earlier in the stable
+// order (temperature index, mode, row index). Memory-bounded; see core/dedupe.ts.
+import { relative } from 'node:path';
+import { runKey } from '../core/artifact-store.js';
+import type { RunConfig } from '../core/config.js';
+import { dedupeGeneratedRows } from '../core/dedupe.js';
+import { planChunkKeys, planGeneration } from '../core/plan.js';
+import type { DedupeSummary, GroupCount } from '../core/run-types.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES } from './run-inputs.js';
+
+/** What dedupe leaves for the later stages: its outputs in order, and the counts per group. */
+export interface DedupeReport extends DedupeSummary {
+  /** Artifact keys of the deduplicated files, in the stable order. */
+  outputs: string[];
+}
+
+/** The run's chunk files in the stable order (the plan is a pure function of the config). */
+export function generatedChunkKeys(
+  runId: string,
+  config: RunConfig,
+  catalogueRows: number,
+): string[] {
+  const g = config.generation;
+  const plan = planGeneration({
+    temperatures: g.temperatures,
+    catalogueRows,
+    seeded: g.seeded.enabled,
+    latent: g.latent.enabled,
+    latentRows: g.latent.rows,
+    chunkRows: g.chunkRows,
+  });
+  return planChunkKeys(plan).map((key) => runKey(runId, key));
+}
+
+export async function dedupe(params: {
+  runId: string;
+  config: RunConfig;
+  catalogueRows: number;
+}): Promise<DedupeSummary> {
+  maybeFailAtStart('dedupe');
+  const { runId, config } = params;
+  const store = artifactStore(config.artifacts);
+  const outputDir = runKey(runId, RUN_FILES.dedupe);
+  store.remove(outputDir); // a retry starts clean
+  const result = await dedupeGeneratedRows({
+    inputs: generatedChunkKeys(runId, config, params.catalogueRows).map((k) => store.path(k)),
+    outputDir: store.path(outputDir),
+    workDir: store.path(runKey(runId, RUN_FILES.scratch)),
+  });
+  const groups: GroupCount[] = result.groups.map((g) => ({ ...g }));
+  const report: DedupeReport = {
+    rowsIn: result.rowsIn,
+    rowsOut: result.rowsOut,
+    groups,
+    outputs: result.outputs.map((m) => relative(store.root, m.path).split('\\').join('/')),
+  };
+  store.writeJson(runKey(runId, RUN_FILES.dedupeReport), report);
+  logActivityEvent({
+    activity: 'dedupe',
+    event: 'finish',
+    rowsIn: result.rowsIn,
+    rowsOut: result.rowsOut,
+  });
+  return { rowsIn: result.rowsIn, rowsOut: result.rowsOut, groups };
+}

@@ -1,0 +1,101 @@
+// Evaluate (before publish): how real the unique rows look against a reference corpus —
+// metrics per mode and temperature, as JSON, charts and a dataset-card section, all kept in
+// the run's report folder for publish to ship with the dataset.
+import { writeFileSync } from 'node:fs';
+import { runKey } from '../core/artifact-store.js';
+import type { RunConfig } from '../core/config.js';
+import { TagSetEvaluator } from '../core/evaluation.js';
+import { evaluationMarkdown } from '../core/evaluation-markdown.js';
+import { MODE_NAMES } from '../core/generated-rows.js';
+import { scanGeneratedRows } from '../core/generated-rows-scan.js';
+import { renderEvaluationCharts } from '../core/report-charts.js';
+import type { EvaluateSummary } from '../core/run-types.js';
+import { readTagCorpus } from '../core/tag-corpus.js';
+import type { DedupeReport } from './dedupe.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
+
+/** Files evaluate leaves in `runs/<id>/report/`, and their paths in the published dataset. */
+export const REPORT_FILES = {
+  metrics: 'metrics.json',
+  markdown: 'evaluation.md',
+  charts: 'charts',
+  manifest: 'files.json',
+  /** Where the report goes in the published dataset. */
+  publishedBase: 'report/',
+} as const;
+
+/** The reference an evaluation compares with: configured, else the corpus counts were fitted on. */
+export function evaluationReference(config: RunConfig): string | undefined {
+  return (
+    config.evaluate.reference ??
+    (config.counts.mode === 'fit' ? config.counts.reference : undefined)
+  );
+}
+
+export async function evaluate(params: {
+  runId: string;
+  config: RunConfig;
+}): Promise<EvaluateSummary | null> {
+  maybeFailAtStart('evaluate');
+  const { runId, config } = params;
+  const reference = evaluationReference(config);
+  if (!reference) return null;
+  const store = artifactStore(config.artifacts);
+  const taxonomy = runTaxonomy(config.taxonomy);
+  const corpus = await readTagCorpus({ path: reference, taxonomy });
+  const evaluator = new TagSetEvaluator({
+    taxonomy,
+    reference: { source: reference, tags: corpus.tags },
+  });
+  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
+  const tags = new Uint16Array(taxonomy.size);
+  for await (const { view } of scanGeneratedRows(
+    deduped.outputs.map((k) => store.path(k)),
+    { checkOrder: false },
+  )) {
+    for (let i = 0; i < view.length; i++) {
+      const seeds = view.tags('seed_tags', i);
+      const generated = view.tags('generated_tags', i);
+      tags.set(seeds, 0);
+      tags.set(generated, seeds.length);
+      evaluator.add({
+        mode: MODE_NAMES[view.mode[i]],
+        temperatureIndex: view.temperatureIndex[i],
+        temperature: view.temperature[i],
+        tags: tags.subarray(0, seeds.length + generated.length),
+      });
+    }
+  }
+  const report = evaluator.report();
+  const reportKey = runKey(runId, RUN_FILES.report);
+  store.remove(reportKey);
+  store.writeJson(`${reportKey}/${REPORT_FILES.metrics}`, report);
+  const charts = await renderEvaluationCharts({
+    report,
+    taxonomy,
+    outDir: store.path(`${reportKey}/${REPORT_FILES.charts}`),
+  });
+  const markdown = evaluationMarkdown(report, charts, {
+    chartBase: `${REPORT_FILES.publishedBase}${REPORT_FILES.charts}/`,
+  });
+  writeFileSync(store.path(`${reportKey}/${REPORT_FILES.markdown}`), markdown);
+  // What publish copies into the dataset, relative to the report folder.
+  const files = [
+    REPORT_FILES.metrics,
+    ...charts.flatMap((c) => Object.values(c.files).map((f) => `${REPORT_FILES.charts}/${f}`)),
+  ];
+  store.writeJson(`${reportKey}/${REPORT_FILES.manifest}`, files);
+  logActivityEvent({ activity: 'evaluate', event: 'finish' });
+  const o = report.overall;
+  return {
+    reference,
+    overall: {
+      cooccurrenceR: o.cooccurrenceR,
+      meanJs: o.meanJs,
+      maxW1: o.maxW1,
+      uniqueRatio: o.uniqueRatio,
+    },
+    reportKey,
+  };
+}

@@ -1,0 +1,71 @@
+// Stage 2: the count model (how many tags each category gets), fitted on a reference corpus
+// or built from explicit parameters, and the requested counts of every catalogue row.
+import { makeVector, Table, Uint8 } from 'apache-arrow';
+import { writeArrowTable } from '../core/arrow-io.js';
+import { runKey } from '../core/artifact-store.js';
+import type { RunConfig } from '../core/config.js';
+import {
+  type CountModel,
+  countModelFromParams,
+  describeCountModel,
+  fitCountModel,
+  sampleCounts,
+} from '../core/count-model.js';
+import { Stage } from '../core/rng.js';
+import type { CountsSummary } from '../core/run-types.js';
+import { readTagCorpus } from '../core/tag-corpus.js';
+import type { Taxonomy } from '../core/taxonomy.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
+
+export async function buildCountModel(config: RunConfig, taxonomy: Taxonomy): Promise<CountModel> {
+  const counts = config.counts;
+  if (counts.mode === 'params') {
+    return countModelFromParams({ categories: [...taxonomy.categories], ...counts });
+  }
+  const corpus = await readTagCorpus({
+    path: counts.reference,
+    taxonomy,
+    tagColumns: counts.tagColumns,
+  });
+  return fitCountModel({
+    categories: corpus.categories,
+    counts: corpus.counts,
+    rows: corpus.rows,
+    source: { path: counts.reference, sha256: corpus.sha256, rows: corpus.rows },
+  });
+}
+
+export async function fitCounts(params: {
+  runId: string;
+  config: RunConfig;
+  catalogueRows: number;
+}): Promise<CountsSummary> {
+  maybeFailAtStart('fitCounts');
+  const { runId, config, catalogueRows } = params;
+  const taxonomy = runTaxonomy(config.taxonomy);
+  const model = await buildCountModel(config, taxonomy);
+  const store = artifactStore(config.artifacts);
+  const modelKey = runKey(runId, RUN_FILES.countModel);
+  store.writeJson(modelKey, model);
+
+  // The notebook draws one row of counts per catalogue track and uses it at every temperature.
+  const counts = sampleCounts(model, {
+    n: catalogueRows,
+    seed: config.seed,
+    stage: Stage.SeededCounts,
+  });
+  const C = taxonomy.categories.length;
+  const columns = Object.fromEntries(
+    taxonomy.categories.map((category, c) => {
+      const column = new Uint8Array(catalogueRows);
+      for (let r = 0; r < catalogueRows; r++) column[r] = counts[r * C + c];
+      return [category, makeVector({ type: new Uint8(), data: column })];
+    }),
+  );
+  const countsKey = runKey(runId, RUN_FILES.counts);
+  await writeArrowTable(store.path(countsKey), new Table(columns), countsKey);
+  const described = describeCountModel(model, { sampleRows: 0 });
+  logActivityEvent({ activity: 'fitCounts', event: 'finish' });
+  return { kind: model.kind, key: modelKey, expectedMeans: described.expectedMeans };
+}

@@ -1,0 +1,48 @@
+// Stage 3: tag sets seeded from catalogue tracks, one chunk of rows at one temperature per
+// call (see core/generation.ts for the algorithm, chunk-runner.ts for resuming).
+import { batchCount, generateSeededBatches } from '../core/generation.js';
+import { type Device, loadVaeSession } from '../core/inference.js';
+import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
+import { runGenerationChunk } from './chunk-runner.js';
+import { maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, runCatalogue, runSeededCounts, runTaxonomy } from './run-inputs.js';
+
+export function makeGenerateSeededChunk(device: Device, threads?: number) {
+  return async function generateSeededChunk(job: ChunkJob): Promise<ChunkSummary> {
+    maybeFailAtStart('generateSeededChunk');
+    const store = artifactStore(job.artifacts);
+    const taxonomy = runTaxonomy(job.taxonomy);
+    const runner = await loadVaeSession({ packDir: job.modelPack, taxonomy, device, threads });
+    const catalogue = runCatalogue(store, job.runId, taxonomy);
+    const counts = runSeededCounts(store, job.runId, taxonomy);
+    const seedCategories = job.seedCategories.map((c) => taxonomy.categories.indexOf(c));
+    const result = await runGenerationChunk({
+      activity: 'generateSeededChunk',
+      store,
+      runId: job.runId,
+      chunk: job.chunk,
+      totalBatches: batchCount(job.chunk, job.batchSize),
+      batches: (startBatch) =>
+        generateSeededBatches({
+          runner,
+          latentDim: runner.meta.latentDim,
+          taxonomy,
+          seed: job.seed,
+          chunk: job.chunk,
+          batchSize: job.batchSize,
+          selection: job.selection,
+          startBatch,
+          catalogue,
+          counts,
+          seedCategories,
+        }),
+    });
+    return {
+      key: job.chunk.key,
+      rows: result.rows,
+      sha256: result.sha256,
+      reused: result.reused,
+      resumedBatches: result.resumedBatches,
+    };
+  };
+}

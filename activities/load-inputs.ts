@@ -1,0 +1,77 @@
+// Stage 1: validate everything a run depends on, before any expensive work, and turn the
+// source catalogue into Arrow (tags as global ids) in the run folder. A bad taxonomy, a
+// catalogue with unknown tags or missing columns, a model pack built for another taxonomy, or
+// an output target that cannot be written ends the run here, as a non-retryable failure.
+
+import { writeArrowTable } from '../core/arrow-io.js';
+import { runKey } from '../core/artifact-store.js';
+import { readCatalogue } from '../core/catalogue.js';
+import { parseRunConfig, type RunConfig } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
+import { checkPackTaxonomy } from '../core/inference.js';
+import { parsePublishTarget } from '../core/publish-dataset.js';
+import { preflightFolderTarget } from '../core/publish-folder.js';
+import type { LoadSummary } from '../core/run-types.js';
+import { loadTaxonomy } from '../core/taxonomy.js';
+import { readModelPackMeta } from '../models/model-pack.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES } from './run-inputs.js';
+
+export async function loadInputs({
+  runId,
+  config: raw,
+}: {
+  runId: string;
+  config: RunConfig;
+}): Promise<LoadSummary> {
+  maybeFailAtStart('loadInputs');
+  logActivityEvent({ activity: 'loadInputs', event: 'start' });
+  // The config crossed a process boundary as JSON; check it again rather than trust it.
+  const config = parseRunConfig(raw, `run ${runId} config`);
+  const taxonomy = loadTaxonomy(config.taxonomy);
+
+  for (const category of config.generation.seeded.seedCategories) {
+    if (!taxonomy.categories.includes(category)) {
+      throw new ValidationError(
+        `generation.seeded.seedCategories: "${category}" is not a taxonomy category (${taxonomy.categories.join(', ')})`,
+      );
+    }
+  }
+  const meta = readModelPackMeta(config.model.pack);
+  checkPackTaxonomy(config.model.pack, meta, taxonomy);
+
+  const target = parsePublishTarget(config.output.target!);
+  if (target.kind === 'folder') preflightFolderTarget(target.dir);
+
+  const catalogue = await readCatalogue({
+    path: config.catalogue.path,
+    taxonomy,
+    idColumn: config.catalogue.idColumn,
+    tagColumns: config.catalogue.tagColumns,
+    unknownTags: config.catalogue.unknownTags,
+  });
+  if (catalogue.rows === 0 && config.generation.seeded.enabled) {
+    throw new ValidationError(`catalogue ${config.catalogue.path}: has no rows`);
+  }
+  const store = artifactStore(config.artifacts);
+  const key = runKey(runId, RUN_FILES.catalogue);
+  await writeArrowTable(store.path(key), catalogue.table, key);
+  logActivityEvent({ activity: 'loadInputs', event: 'finish', rows: catalogue.rows });
+  return {
+    taxonomy: { hash: taxonomy.hash, tags: taxonomy.size, categories: [...taxonomy.categories] },
+    catalogue: {
+      rows: catalogue.rows,
+      sha256: catalogue.sha256,
+      key,
+      unknownTagsDropped: catalogue.unknown.reduce((n, u) => n + u.rows, 0),
+      missingCategories: catalogue.missingCategories,
+    },
+    model: {
+      latentDim: meta.latentDim,
+      provenance:
+        meta.provenance.kind === 'imported'
+          ? `imported from ${meta.provenance.source}`
+          : `trained by ${meta.createdWith}`,
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// Stage 7: the splits as a Hugging Face dataset — a local folder (atomic swap) or a Hub repo
+// (one commit, idempotent per run). The Hub token is read here, from this worker's own
+// environment (HF_TOKEN); it never travels through workflow input, results or heartbeats.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { runKey } from '../core/artifact-store.js';
+import type { RunConfig } from '../core/config.js';
+import { describeCountModel } from '../core/count-model.js';
+import type { DatasetCardInfo } from '../core/dataset-card.js';
+import { parsePublishTarget, publishDataset } from '../core/publish-dataset.js';
+import type { PublishSummary, SplitSummary } from '../core/run-types.js';
+import { SPLIT_NAMES, validateSplitRatios } from '../core/split.js';
+import { version } from '../core/version.js';
+import { readModelPackMeta } from '../models/model-pack.js';
+import type { DedupeReport } from './dedupe.js';
+import { REPORT_FILES } from './evaluate.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES, runCountModel, runTaxonomy } from './run-inputs.js';
+import type { SplitReport } from './split.js';
+
+function datasetName(config: RunConfig): string {
+  const target = parsePublishTarget(config.output.target!);
+  return target.kind === 'folder' ? basename(target.dir) : target.repo.split('/')[1];
+}
+
+function countModelSummary(
+  means: Record<string, number>,
+  kind: string,
+  source?: { path?: string; rows?: number },
+): string {
+  const from =
+    kind === 'fitted'
+      ? `Gaussian copula fitted on \`${source?.path ?? 'a reference corpus'}\` (${source?.rows ?? '?'} rows): empirical count marginals, normal-scores correlation.`
+      : "Gaussian copula with the notebook's discretised log-normal marginals and correlation (`params`).";
+  return `${from} Expected tags per row: ${Object.entries(means)
+    .map(([c, m]) => `${c} ${m.toFixed(3)}`)
+    .join(', ')}.`;
+}
+
+export async function publish(params: {
+  runId: string;
+  config: RunConfig;
+  rowsGenerated: number;
+  rowsUnique: number;
+  splits: SplitSummary['counts'];
+}): Promise<PublishSummary> {
+  maybeFailAtStart('publish');
+  const { runId, config } = params;
+  const store = artifactStore(config.artifacts);
+  const taxonomy = runTaxonomy(config.taxonomy);
+  const splitReport = store.readJson<SplitReport>(runKey(runId, RUN_FILES.splitReport));
+  const dedupeReport = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
+  const meta = readModelPackMeta(config.model.pack);
+  const countModel = runCountModel(store, runId);
+  const means = describeCountModel(countModel, { sampleRows: 0 }).expectedMeans;
+
+  const reportKey = runKey(runId, RUN_FILES.report);
+  const extraSections: DatasetCardInfo['extraSections'] = [];
+  const extraFiles: DatasetCardInfo['extraFiles'] = [];
+  if (store.exists(`${reportKey}/${REPORT_FILES.manifest}`)) {
+    extraSections.push({
+      title: '',
+      markdown: readFileSync(store.path(`${reportKey}/${REPORT_FILES.markdown}`), 'utf8'),
+    });
+    for (const file of store.readJson<string[]>(`${reportKey}/${REPORT_FILES.manifest}`)) {
+      const source = store.path(`${reportKey}/${file}`);
+      if (existsSync(source))
+        extraFiles.push({ path: `${REPORT_FILES.publishedBase}${file}`, source });
+    }
+  }
+
+  const result = await publishDataset({
+    target: config.output.target!,
+    splitFiles: Object.fromEntries(
+      SPLIT_NAMES.map((s) => [s, splitReport.outputs[s].map((k) => store.path(k))]),
+    ) as Record<(typeof SPLIT_NAMES)[number], string[]>,
+    taxonomy,
+    csv: config.output.csv,
+    private: config.output.private,
+    workDir: store.path(runKey(runId, RUN_FILES.scratch)),
+    card: {
+      name: datasetName(config),
+      runId,
+      seed: config.seed,
+      taxonomy: { hash: taxonomy.hash, categories: [...taxonomy.categories], tags: taxonomy.size },
+      model: {
+        provenance: meta.provenance,
+        summary: `BetaVAE, ${meta.inputDim} tags → hidden ${meta.hiddenDim} → latent ${meta.latentDim}${meta.batchNorm ? ', batch norm' : ''}; ${
+          meta.provenance.kind === 'imported'
+            ? `imported from \`${meta.provenance.source}\``
+            : `trained by ${meta.createdWith}`
+        }. Selection policy: \`${config.generation.selection}\`.`,
+      },
+      countModel: {
+        kind: countModel.kind,
+        summary: countModelSummary(means, countModel.kind, countModel.source),
+        means,
+      },
+      temperatures: config.generation.temperatures,
+      rowsGenerated: params.rowsGenerated,
+      rowsAfterDedupe: params.rowsUnique,
+      splits: params.splits,
+      license: config.output.license,
+      toolVersion: version,
+      split: { ratios: validateSplitRatios(config.split), stratified: config.split.stratify },
+      dedupeGroups: dedupeReport.groups,
+      extraSections,
+      extraFiles,
+    },
+  });
+  logActivityEvent({ activity: 'publish', event: 'finish', target: result.target });
+  return {
+    target: result.target,
+    files: result.files.length,
+    bytes: result.files.reduce((n, f) => n + f.bytes, 0),
+    commit: result.commit,
+  };
+}

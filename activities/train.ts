@@ -1,0 +1,51 @@
+// Optional first stage: retrain the BetaVAE on a (grown) corpus and use the new pack for this
+// run. Heartbeats once per epoch; a cancelled run stops at the next mini-batch. A retried
+// attempt trains again from the start (same seed, same weights).
+import { Context } from '@temporalio/activity';
+import { runKey } from '../core/artifact-store.js';
+import type { RunConfig } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
+import type { TrainSummary } from '../core/run-types.js';
+import { readTagCorpus } from '../core/tag-corpus.js';
+import { writeTrainedPack } from '../models/train-export.js';
+import { trainVae } from '../models/train-vae.js';
+import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
+
+export async function train({
+  runId,
+  config,
+}: {
+  runId: string;
+  config: RunConfig;
+}): Promise<TrainSummary> {
+  maybeFailAtStart('train');
+  const corpusPath =
+    config.train.corpus ?? (config.counts.mode === 'fit' ? config.counts.reference : undefined);
+  if (!corpusPath) {
+    throw new ValidationError(
+      'train.corpus: required when training is enabled and counts are not fitted on a corpus',
+    );
+  }
+  const taxonomy = runTaxonomy(config.taxonomy);
+  const corpus = await readTagCorpus({ path: corpusPath, taxonomy });
+  const context = Context.current();
+  const result = await trainVae({
+    taxonomy,
+    rows: corpus.tags,
+    config: { seed: config.seed, ...config.train.config },
+    onProgress: (p) => context.heartbeat({ epoch: p.epoch, valLoss: p.valLoss }),
+    onBatch: () => context.heartbeat(),
+    signal: context.cancellationSignal,
+  });
+  const store = artifactStore(config.artifacts);
+  const packDir = store.path(runKey(runId, RUN_FILES.model));
+  await writeTrainedPack({
+    result,
+    taxonomy,
+    corpus: { source: corpusPath, sha256: corpus.sha256, rows: corpus.rows },
+    outDir: packDir,
+  });
+  logActivityEvent({ activity: 'train', event: 'finish', epochs: result.epochs });
+  return { packDir, epochs: result.epochs, validationLoss: result.finalLosses.validation };
+}

@@ -1,0 +1,55 @@
+// Embedded mode: when no TEMPORAL_ADDRESS is set, `tagflow run` brings its own Temporal dev
+// server (SQLite persistence under .tagflow/temporal) and runs a worker for both queues in its
+// own process. The run survives the process: start `tagflow run` again with the same config
+// and the server comes back on the same SQLite file, the worker picks the run up where it was.
+import { join, resolve } from 'node:path';
+import { type DevServer, startDevServer } from '../infra/dev-server.js';
+import type { TemporalConnectionSettings } from './connection.js';
+import { createWorkers, type RunningWorkers } from './create-workers.js';
+
+export interface EmbeddedTemporal {
+  connection: TemporalConnectionSettings;
+  server: DevServer;
+  workers: RunningWorkers;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedTemporal(params: {
+  /** Project folder; state goes to <dir>/.tagflow/temporal (default: cwd). */
+  dir?: string;
+  ui?: boolean;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+}): Promise<EmbeddedTemporal> {
+  const dataDir = join(resolve(params.dir ?? process.cwd()), '.tagflow', 'temporal');
+  const server = await startDevServer({ dataDir, ui: params.ui ?? true });
+  const connection = { address: server.address, namespace: 'default' };
+  let workers: RunningWorkers;
+  try {
+    workers = await createWorkers({
+      connection,
+      queues: ['cpu', 'gpu'],
+      device: params.device ?? 'cpu',
+      threads: params.threads,
+      // One process does everything: let inference and the CPU stages overlap.
+      maxConcurrentActivities: { cpu: 2, gpu: 2 },
+    });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  void workers.run();
+  let stopped: Promise<void> | undefined;
+  return {
+    connection,
+    server,
+    workers,
+    stop() {
+      stopped ??= (async () => {
+        await workers.shutdown();
+        await server.stop();
+      })();
+      return stopped;
+    },
+  };
+}
