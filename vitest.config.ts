@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores here: integration tests each start workers; don't oversubscribe.
     maxWorkers: 2,
+    // Injected faults make workers log warnings by design; keep the output readable.
+    env: { TAGFLOW_LOG_LEVEL: 'ERROR' },
   },
 });

@@ -9,6 +9,7 @@ import { fitCounts } from './fit-counts.js';
 import { makeGenerateLatentChunk } from './generate-latent.js';
 import { makeGenerateSeededChunk } from './generate-seeded.js';
 import { loadInputs } from './load-inputs.js';
+import { prepareRun } from './prepare-run.js';
 import { publish } from './publish.js';
 import { split } from './split.js';
 import { train } from './train.js';
@@ -23,6 +24,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     describeWorker: makeDescribeWorker(deps.device),
+    prepareRun,
     train,
     loadInputs,
     fitCounts,

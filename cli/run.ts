@@ -5,14 +5,14 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadRunConfig, type RunConfig, type RunConfigInput } from '../core/config.js';
-import type { RunResult } from '../core/run-types.js';
+import type { RunInput, RunResult } from '../core/run-types.js';
 import {
   connectionSettingsFromEnv,
   type TemporalConnectionSettings,
 } from '../workers/connection.js';
 import { type EmbeddedTemporal, startEmbeddedTemporal } from '../workers/embedded.js';
 import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
-import { taskQueueName } from '../workflows/task-queues.js';
+import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { ProgressView } from './progress-view.js';
 
 export async function connectClient(
@@ -58,6 +58,8 @@ export interface RunOptions {
   detach: boolean;
   ui: boolean;
   device: 'cpu' | 'cuda';
+  /** Task-queue prefix of the workers (default `tagflow`, or TAGFLOW_QUEUE_PREFIX). */
+  queuePrefix?: string;
   /** Print lines here (default console.log). */
   print?: (line: string) => void;
 }
@@ -109,10 +111,14 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     workflowId,
   );
   try {
+    const queuePrefix = options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+    if (embedded && queuePrefix !== DEFAULT_QUEUE_PREFIX) {
+      throw new InvalidArgumentError('--queue-prefix needs a cluster (TEMPORAL_ADDRESS); the embedded worker serves the default queues');
+    }
     const handle = await client.workflow.start('generateDataset', {
-      taskQueue: taskQueueName('cpu'),
+      taskQueue: taskQueueName('cpu', queuePrefix),
       workflowId,
-      args: [{ runId: config.name, config }],
+      args: [{ runId: config.name, config, queuePrefix } satisfies RunInput],
       // Starting a run that is already going attaches to it instead of duplicating it.
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
@@ -173,6 +179,7 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option('--detach', 'submit and return without waiting (needs TEMPORAL_ADDRESS)', false)
     .option('--no-ui', 'embedded mode: do not serve the Temporal Web UI')
     .option('--device <device>', 'embedded mode: inference device (cpu or cuda)', 'cpu')
+    .option('--queue-prefix <prefix>', 'task-queue prefix of the cluster\'s workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)')
     .action(async (options: Omit<RunOptions, 'print'>) => {
       const outcome = await runPipeline({ ...options, print });
       if (outcome.result) printRunResult(outcome.result, print);

@@ -5,7 +5,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client
 import { Command, InvalidArgumentError } from 'commander';
 import { loadRunConfig } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import { taskQueueName } from '../workflows/task-queues.js';
+import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { withTemporal } from './temporal-session.js';
 
 export function scheduleId(name: string): string {
@@ -45,7 +45,9 @@ export function scheduleCommand(print: (line: string) => void): Command {
     .option('--every <duration>', 'interval, e.g. 7d or 12h', interval)
     .option('--cron <expression>', 'cron expression (UTC), e.g. "0 3 * * 1"')
     .option('--paused', 'create it paused', false)
-    .action(async (options: { config: string; every?: string; cron?: string; paused: boolean }) => {
+    .option('--queue-prefix <prefix>', 'task-queue prefix of the workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)')
+    .action(async (options: { config: string; every?: string; cron?: string; paused: boolean; queuePrefix?: string }) => {
+      const queuePrefix = options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
       if (Boolean(options.every) === Boolean(options.cron))
         throw new ValidationError('give exactly one of --every or --cron');
       const config = loadRunConfig(options.config);
@@ -58,9 +60,9 @@ export function scheduleCommand(print: (line: string) => void): Command {
           action: {
             type: 'startWorkflow',
             workflowType: 'scheduledRun',
-            taskQueue: taskQueueName('cpu'),
+            taskQueue: taskQueueName('cpu', queuePrefix),
             workflowId: `tagflow-${config.name}`,
-            args: [{ config }],
+            args: [{ config, queuePrefix }],
           },
           policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
           state: { paused: options.paused, note: `tagflow run config ${options.config}` },

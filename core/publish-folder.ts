@@ -369,6 +369,9 @@ export function preflightFolderTarget(target: string): void {
   inspectTarget(target);
   let dir = dirname(target);
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) {
+    throw new ValidationError(`publish target ${target}: ${dir} is a file, not a folder`);
+  }
   try {
     accessSync(dir, constants.W_OK);
   } catch {

@@ -114,6 +114,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
   }
 
   try {
+    await cpu.prepareRun({ runId, config });
     if (config.train.enabled) {
       const trained = await stage('train', () => gpu.train({ runId, config }));
       config = { ...config, model: { pack: trained.packDir } };
