@@ -17,7 +17,13 @@ export function configFingerprint(config: RunConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
-export async function prepareRun({ runId, config }: { runId: string; config: RunConfig }): Promise<{ reset: boolean }> {
+export async function prepareRun({
+  runId,
+  config,
+}: {
+  runId: string;
+  config: RunConfig;
+}): Promise<{ reset: boolean }> {
   maybeFailAtStart('prepareRun');
   const store = artifactStore(config.artifacts);
   const markerKey = runKey(runId, 'run.json');

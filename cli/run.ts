@@ -111,9 +111,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     workflowId,
   );
   try {
-    const queuePrefix = options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+    const queuePrefix =
+      options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
     if (embedded && queuePrefix !== DEFAULT_QUEUE_PREFIX) {
-      throw new InvalidArgumentError('--queue-prefix needs a cluster (TEMPORAL_ADDRESS); the embedded worker serves the default queues');
+      throw new InvalidArgumentError(
+        '--queue-prefix needs a cluster (TEMPORAL_ADDRESS); the embedded worker serves the default queues',
+      );
     }
     const handle = await client.workflow.start('generateDataset', {
       taskQueue: taskQueueName('cpu', queuePrefix),
@@ -179,7 +182,10 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option('--detach', 'submit and return without waiting (needs TEMPORAL_ADDRESS)', false)
     .option('--no-ui', 'embedded mode: do not serve the Temporal Web UI')
     .option('--device <device>', 'embedded mode: inference device (cpu or cuda)', 'cpu')
-    .option('--queue-prefix <prefix>', 'task-queue prefix of the cluster\'s workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)')
+    .option(
+      '--queue-prefix <prefix>',
+      "task-queue prefix of the cluster's workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)",
+    )
     .action(async (options: Omit<RunOptions, 'print'>) => {
       const outcome = await runPipeline({ ...options, print });
       if (outcome.result) printRunResult(outcome.result, print);

@@ -45,33 +45,45 @@ export function scheduleCommand(print: (line: string) => void): Command {
     .option('--every <duration>', 'interval, e.g. 7d or 12h', interval)
     .option('--cron <expression>', 'cron expression (UTC), e.g. "0 3 * * 1"')
     .option('--paused', 'create it paused', false)
-    .option('--queue-prefix <prefix>', 'task-queue prefix of the workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)')
-    .action(async (options: { config: string; every?: string; cron?: string; paused: boolean; queuePrefix?: string }) => {
-      const queuePrefix = options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
-      if (Boolean(options.every) === Boolean(options.cron))
-        throw new ValidationError('give exactly one of --every or --cron');
-      const config = loadRunConfig(options.config);
-      await withTemporal(async ({ client }) => {
-        await client.schedule.create({
-          scheduleId: scheduleId(config.name),
-          spec: options.every
-            ? { intervals: [{ every: options.every }] }
-            : { cronExpressions: [options.cron!] },
-          action: {
-            type: 'startWorkflow',
-            workflowType: 'scheduledRun',
-            taskQueue: taskQueueName('cpu', queuePrefix),
-            workflowId: `tagflow-${config.name}`,
-            args: [{ config, queuePrefix }],
-          },
-          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
-          state: { paused: options.paused, note: `tagflow run config ${options.config}` },
+    .option(
+      '--queue-prefix <prefix>',
+      'task-queue prefix of the workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)',
+    )
+    .action(
+      async (options: {
+        config: string;
+        every?: string;
+        cron?: string;
+        paused: boolean;
+        queuePrefix?: string;
+      }) => {
+        const queuePrefix =
+          options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+        if (Boolean(options.every) === Boolean(options.cron))
+          throw new ValidationError('give exactly one of --every or --cron');
+        const config = loadRunConfig(options.config);
+        await withTemporal(async ({ client }) => {
+          await client.schedule.create({
+            scheduleId: scheduleId(config.name),
+            spec: options.every
+              ? { intervals: [{ every: options.every }] }
+              : { cronExpressions: [options.cron!] },
+            action: {
+              type: 'startWorkflow',
+              workflowType: 'scheduledRun',
+              taskQueue: taskQueueName('cpu', queuePrefix),
+              workflowId: `tagflow-${config.name}`,
+              args: [{ config, queuePrefix }],
+            },
+            policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+            state: { paused: options.paused, note: `tagflow run config ${options.config}` },
+          });
         });
-      });
-      print(
-        `schedule ${config.name} created (${options.every ? `every ${options.every}` : `cron ${options.cron}`})`,
-      );
-    });
+        print(
+          `schedule ${config.name} created (${options.every ? `every ${options.every}` : `cron ${options.cron}`})`,
+        );
+      },
+    );
   schedule
     .command('list')
     .description('list schedules')

@@ -15,7 +15,10 @@ import { startTestWorkers, temporalSettings, testClient } from '../helpers/tempo
 const dir = tempDir('bad-input');
 const demo = (file: string) => join(REPO_ROOT, 'data', 'demo', file);
 
-function writeConfig(name: string, changes: Record<string, unknown>): { file: string; target: string } {
+function writeConfig(
+  name: string,
+  changes: Record<string, unknown>,
+): { file: string; target: string } {
   const target = join(dir, 'out', name);
   const config = {
     name,
@@ -29,7 +32,11 @@ function writeConfig(name: string, changes: Record<string, unknown>): { file: st
   };
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
-  return { file, target: (changes.output as { target?: string } | undefined)?.target?.replace('file://', '') ?? target };
+  return {
+    file,
+    target:
+      (changes.output as { target?: string } | undefined)?.target?.replace('file://', '') ?? target,
+  };
 }
 
 describe('bad input', () => {
@@ -49,9 +56,12 @@ describe('bad input', () => {
   async function run(name: string, changes: Record<string, unknown>) {
     const { file, target } = writeConfig(name, changes);
     const started = Date.now();
-    const cli = await runCli(['run', '--config', file, '--no-progress', '--queue-prefix', workers.queuePrefix], {
-      env: { TEMPORAL_ADDRESS: temporalSettings().address },
-    });
+    const cli = await runCli(
+      ['run', '--config', file, '--no-progress', '--queue-prefix', workers.queuePrefix],
+      {
+        env: { TEMPORAL_ADDRESS: temporalSettings().address },
+      },
+    );
     return { ...cli, seconds: (Date.now() - started) / 1000, target };
   }
 
@@ -60,12 +70,19 @@ describe('bad input', () => {
     const handle = client.workflow.getHandle(runWorkflowId(name));
     expect((await handle.describe()).status.name).toBe('FAILED');
     const history = await handle.fetchHistory();
-    const attempts = (history.events ?? []).flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+    const attempts = (history.events ?? []).flatMap(
+      (e) => e.activityTaskStartedEventAttributes?.attempt ?? [],
+    );
     expect(attempts.length).toBeGreaterThan(0);
     expect(Math.max(...attempts)).toBe(1);
   }
 
-  const cases: { what: string; changes: () => Record<string, unknown>; message: RegExp; inWorkflow: boolean }[] = [
+  const cases: {
+    what: string;
+    changes: () => Record<string, unknown>;
+    message: RegExp;
+    inWorkflow: boolean;
+  }[] = [
     {
       what: 'a malformed taxonomy',
       changes: () => {
@@ -80,8 +97,12 @@ describe('bad input', () => {
     },
     {
       what: 'a model pack built for another taxonomy',
-      changes: () => ({ taxonomy: conceptcaps('concepts_to_tags.json'), catalogue: { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv') } }),
-      message: /was built for taxonomy sha256:[0-9a-f]+.*\(96 tags\).*sha256:[0-9a-f]+.*\(200 tags\)/s,
+      changes: () => ({
+        taxonomy: conceptcaps('concepts_to_tags.json'),
+        catalogue: { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv') },
+      }),
+      message:
+        /was built for taxonomy sha256:[0-9a-f]+.*\(96 tags\).*sha256:[0-9a-f]+.*\(200 tags\)/s,
       inWorkflow: true,
     },
     {
@@ -99,7 +120,10 @@ describe('bad input', () => {
       what: 'a catalogue with an unknown tag',
       changes: () => {
         const file = join(dir, `catalogue-${randomUUID()}.csv`);
-        writeFileSync(file, readFileSync(demo('catalogue.csv'), 'utf8').replace("['country']", "['countryy']"));
+        writeFileSync(
+          file,
+          readFileSync(demo('catalogue.csv'), 'utf8').replace("['country']", "['countryy']"),
+        );
         return { catalogue: { path: file } };
       },
       message: /"countryy" in genre_tags at row 1/,
@@ -150,7 +174,9 @@ describe('bad input', () => {
     const result = await run(name, { output: { target: `file://${target}` } });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/is not a tagflow dataset/);
-    expect(readFileSync(join(target, 'keep.json'), 'utf8')).toBe(readFileSync(demo('taxonomy.json'), 'utf8'));
+    expect(readFileSync(join(target, 'keep.json'), 'utf8')).toBe(
+      readFileSync(demo('taxonomy.json'), 'utf8'),
+    );
     await expectFailedWithoutRetries(name);
   });
 });

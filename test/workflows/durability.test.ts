@@ -18,8 +18,8 @@ import {
   readActivityLog,
   startWorkerProcess,
   tempDir,
-  waitUntil,
   type WorkerProcess,
+  waitUntil,
 } from '../helpers/pipeline.js';
 import { startTestWorkers, temporalSettings, testClient } from '../helpers/temporal.js';
 
@@ -38,7 +38,9 @@ function startRun(client: Client, config: RunConfig, queuePrefix: string) {
     taskQueue: taskQueueName('cpu', queuePrefix),
     workflowId: runWorkflowId(config.name),
     // A lost worker is noticed after 3 s without a heartbeat.
-    args: [{ runId: config.name, config, queuePrefix, heartbeatTimeoutSeconds: 3 } satisfies RunInput],
+    args: [
+      { runId: config.name, config, queuePrefix, heartbeatTimeoutSeconds: 3 } satisfies RunInput,
+    ],
   });
 }
 
@@ -74,7 +76,9 @@ describe('durability', () => {
       const config = await interruptible(`crash-${randomUUID().slice(0, 8)}`);
       const handle = await startRun(client, config, queuePrefix);
       const seededFinished = () =>
-        readActivityLog(log).filter((l) => l.activity === 'generateSeededChunk' && l.event === 'finish');
+        readActivityLog(log).filter(
+          (l) => l.activity === 'generateSeededChunk' && l.event === 'finish',
+        );
       await waitUntil(() => seededFinished().length >= 5, 120_000, 'five seeded chunks');
       workers[0].kill('SIGKILL');
       await workers[0].exited;
@@ -103,19 +107,23 @@ describe('durability', () => {
     const queuePrefix = `restart-${randomUUID().slice(0, 8)}`;
     const log = join(dir, `${queuePrefix}.jsonl`);
     const env = { TAGFLOW_ACTIVITY_LOG: log };
-    const workers: WorkerProcess[] = [startWorkerProcess({ address: server.address, queuePrefix, env })];
+    const workers: WorkerProcess[] = [
+      startWorkerProcess({ address: server.address, queuePrefix, env }),
+    ];
     let connection = await Connection.connect({ address: server.address });
     try {
       const config = await interruptible(`restart-${randomUUID().slice(0, 8)}`);
       const handle = await startRun(new Client({ connection }), config, queuePrefix);
-      const chunksFinished = () => readActivityLog(log).filter((l) => l.event === 'finish' && l.key).length;
+      const chunksFinished = () =>
+        readActivityLog(log).filter((l) => l.event === 'finish' && l.key).length;
       await waitUntil(() => chunksFinished() >= 5, 120_000, 'five chunks');
       await connection.close();
       await server.stop();
       await new Promise((r) => setTimeout(r, 2_000));
       server = await startDevServer({ dataDir: serverDir, port: server.port });
       // A worker that gave up while the server was away is replaced, as a supervisor would.
-      if (workers[0].child.exitCode !== null) workers.push(startWorkerProcess({ address: server.address, queuePrefix, env }));
+      if (workers[0].child.exitCode !== null)
+        workers.push(startWorkerProcess({ address: server.address, queuePrefix, env }));
 
       connection = await Connection.connect({ address: server.address });
       const again = new Client({ connection }).workflow.getHandle(handle.workflowId);

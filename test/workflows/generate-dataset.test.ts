@@ -62,6 +62,7 @@ describe('generateDataset workflow', () => {
     delete process.env.TAGFLOW_ACTIVITY_LOG;
     await workers?.shutdown();
     await closeClient?.();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   function start(config: RunConfig, extra: Partial<RunInput> = {}) {
@@ -251,6 +252,4 @@ describe('generateDataset workflow', () => {
       expect(result.error, result.workflowId).toBeUndefined();
     }
   }, 120_000);
-
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });
