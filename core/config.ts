@@ -146,10 +146,10 @@ export const RunConfigSchema = z
     execution: z
       .object({
         maxParallelChunks: positiveInt.default(4),
-        maxParallelTemperatures: positiveInt.default(2),
+        maxParallelTemperatures: positiveInt.default(8),
       })
       .strict()
-      .default({ maxParallelChunks: 4, maxParallelTemperatures: 2 }),
+      .default({ maxParallelChunks: 4, maxParallelTemperatures: 8 }),
     /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
     artifacts: path.default('.tagflow/artifacts'),
   })

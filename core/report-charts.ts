@@ -14,7 +14,9 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import { promisify } from 'node:util';
+import { crc32, deflate } from 'node:zlib';
+import { renderAsync } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { tempPathFor } from './arrow-io.js';
@@ -318,15 +320,65 @@ function hasFontFile(dir: string, depth = 0): boolean {
   return entries.some((e) => e.isDirectory() && hasFontFile(join(dir, e.name), depth + 1));
 }
 
-/** Rasterises SVG text to PNG bytes. */
-export function svgToPng(svg: string, options: { fontFiles?: string[]; scale?: number } = {}) {
+/**
+ * Encodes RGBA pixels as a PNG: rows unfiltered, deflated on libuv's thread pool (resvg's own
+ * `asPng` compresses on the main thread, where it cost more than the rendering).
+ */
+export async function encodePng(width: number, height: number, rgba: Buffer): Promise<Buffer> {
+  const stride = width * 4;
+  if (rgba.length !== stride * height)
+    throw new Error(
+      `expected ${stride * height} RGBA bytes for ${width}×${height}, got ${rgba.length}`,
+    );
+  const raw = Buffer.alloc((stride + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (stride + 1) + 1;
+    rgba.copy(raw, row, y * stride, (y + 1) * stride);
+    // resvg's pixels are premultiplied by alpha; PNG stores straight alpha.
+    for (let i = row; i < row + stride; i += 4) {
+      const a = raw[i + 3];
+      if (a === 255 || a === 0) continue;
+      for (let c = i; c < i + 3; c++) raw[c] = Math.min(255, Math.round((raw[c] * 255) / a));
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
+    return [head, data, crc];
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA, deflate, no interlace
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ...chunk('IHDR', header),
+    ...chunk('IDAT', await deflateAsync(raw, { level: 6 })),
+    ...chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const deflateAsync = promisify(deflate);
+
+/**
+ * Rasterises SVG text to PNG bytes. Rendering runs on libuv's thread pool (resvg's
+ * `renderAsync`): charts render in parallel and a worker's other activities keep running.
+ */
+export async function svgToPng(
+  svg: string,
+  options: { fontFiles?: string[]; scale?: number } = {},
+): Promise<Buffer> {
   const fontFiles = options.fontFiles ?? [];
   if (fontFiles.length === 0 && !FONT_DIRS.some((d) => hasFontFile(d))) {
     throw new Error(
       `no font found for PNG charts (looked in ${FONT_DIRS.join(', ')}); install one (e.g. fonts-dejavu-core) or pass fontFiles`,
     );
   }
-  const resvg = new Resvg(svg, {
+  const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: options.scale ?? 2 },
     font: {
       loadSystemFonts: true,
@@ -336,7 +388,7 @@ export function svgToPng(svg: string, options: { fontFiles?: string[]; scale?: n
     },
     logLevel: 'off',
   });
-  return resvg.render().asPng();
+  return encodePng(image.width, image.height, image.pixels);
 }
 
 function writeAtomic(path: string, data: string | Uint8Array) {
@@ -354,7 +406,7 @@ export async function renderEvaluationCharts(
   params: RenderEvaluationChartsParams,
 ): Promise<RenderedChart[]> {
   const formats = params.formats ?? ['svg', 'png'];
-  const charts: RenderedChart[] = [];
+  const rendered: (RenderedChart & { svg: string })[] = [];
   for (const { name, title, spec } of evaluationChartSpecs(params.report, params.taxonomy)) {
     const svg = await renderVegaLiteSvg(spec);
     const files: Partial<Record<ChartFormat, string>> = {};
@@ -362,12 +414,16 @@ export async function renderEvaluationCharts(
       files.svg = `${name}.svg`;
       writeAtomic(join(params.outDir, files.svg), svg);
     }
-    if (formats.includes('png')) {
-      files.png = `${name}.png`;
-      const png = svgToPng(svg, { fontFiles: params.fontFiles, scale: params.pngScale });
-      writeAtomic(join(params.outDir, files.png), png);
-    }
-    charts.push({ name, title, files });
+    if (formats.includes('png')) files.png = `${name}.png`;
+    rendered.push({ name, title, files, svg });
   }
-  return charts;
+  // All PNGs at once, each on a thread-pool thread.
+  await Promise.all(
+    rendered.map(async ({ svg, files }) => {
+      if (!files.png) return;
+      const png = await svgToPng(svg, { fontFiles: params.fontFiles, scale: params.pngScale });
+      writeAtomic(join(params.outDir, files.png), png);
+    }),
+  );
+  return rendered.map(({ name, title, files }) => ({ name, title, files }));
 }

@@ -3,7 +3,7 @@
 // of rows), each running its chunks with a concurrency limit. Payloads are small summaries;
 // rows live in the artifact store.
 //
-//   train? → load → counts → generate (children) → dedupe → split → evaluate? → publish
+//   train? → load → counts → generate (children) → dedupe → split ∥ evaluate? → publish
 import {
   ApplicationFailure,
   CancellationScope,
@@ -169,14 +169,15 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
 
     const catalogueRows = loaded.catalogue.rows;
     const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
-    const split = await stage('split', () => cpu.split({ runId, config, catalogueRows }));
-    let evaluation: RunResult['evaluation'];
-    if (config.evaluate.enabled) {
-      // No reference corpus (explicit count parameters, no evaluate.reference): nothing to compare with.
-      evaluation = (await stage('evaluate', () => cpu.evaluate({ runId, config })))?.overall;
-    } else {
-      progress.stages.evaluate = 'skipped';
-    }
+    // Split and evaluate both read only dedupe's output: they run side by side.
+    if (!config.evaluate.enabled) progress.stages.evaluate = 'skipped';
+    const [split, evaluation] = await Promise.all([
+      stage('split', () => cpu.split({ runId, config, catalogueRows })),
+      config.evaluate.enabled
+        ? // No reference corpus (explicit count parameters, no evaluate.reference): null.
+          stage('evaluate', () => cpu.evaluate({ runId, config })).then((e) => e?.overall)
+        : undefined,
+    ]);
     const published = await stage('publish', () =>
       cpu.publish({
         runId,

@@ -5,6 +5,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
 import { type EvaluationRow, evaluateTagSets } from '../../core/evaluation.js';
 import {
+  encodePng,
   evaluationChartSpecs,
   renderEvaluationCharts,
   renderVegaLiteSvg,
@@ -83,7 +84,7 @@ describe('renderEvaluationCharts', () => {
     const a = await renderVegaLiteSvg(spec.spec);
     const b = await renderVegaLiteSvg(spec.spec);
     expect(a).toBe(b);
-    expect(svgToPng(a).equals(svgToPng(b))).toBe(true);
+    expect((await svgToPng(a)).equals(await svgToPng(b))).toBe(true);
   });
 
   it('draws the text in PNGs (a font is found)', async () => {
@@ -94,6 +95,40 @@ describe('renderEvaluationCharts', () => {
     const pixels = (s: string) => new Resvg(s, { font: { loadSystemFonts: true } }).render().pixels;
     expect(pixels(svg).equals(pixels(withoutText))).toBe(false);
     // and through svgToPng, whose font settings the charts use
-    expect(svgToPng(svg, { scale: 1 }).equals(svgToPng(withoutText, { scale: 1 }))).toBe(false);
+    expect(
+      (await svgToPng(svg, { scale: 1 })).equals(await svgToPng(withoutText, { scale: 1 })),
+    ).toBe(false);
+  });
+});
+
+describe('encodePng', () => {
+  it('writes a PNG that a real decoder reads back pixel for pixel', async () => {
+    // 3×2 pixels, straight RGBA, one half-transparent; resvg hands over premultiplied pixels.
+    const straight = [
+      [255, 0, 0, 255],
+      [0, 255, 0, 255],
+      [0, 0, 255, 255],
+      [255, 255, 255, 255],
+      [200, 100, 50, 128],
+      [0, 0, 0, 255],
+    ];
+    const premultiplied = Buffer.from(
+      straight.flatMap(([r, g, b, a]) => [
+        Math.round((r * a) / 255),
+        Math.round((g * a) / 255),
+        Math.round((b * a) / 255),
+        a,
+      ]),
+    );
+    const png = await encodePng(3, 2, premultiplied);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // resvg decodes it as an <image>; pixels come back premultiplied again.
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="3" height="2"><image width="3" height="2" style="image-rendering:pixelated" href="data:image/png;base64,${png.toString('base64')}"/></svg>`;
+    const decoded = new Resvg(svg).render().pixels;
+    expect([...decoded]).toEqual([...premultiplied]);
+  });
+
+  it('refuses a pixel buffer of the wrong size', async () => {
+    await expect(encodePng(2, 2, Buffer.alloc(15))).rejects.toThrow(/expected 16 RGBA bytes/);
   });
 });
