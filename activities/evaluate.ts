@@ -2,6 +2,7 @@
 // metrics per mode and temperature, as JSON, charts and a dataset-card section, all kept in
 // the run's report folder for publish to ship with the dataset.
 import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
 import { TagSetEvaluator } from '../core/evaluation.js';
@@ -46,7 +47,8 @@ export async function evaluate(params: {
   const corpus = await readTagCorpus({ path: reference, taxonomy });
   const evaluator = new TagSetEvaluator({
     taxonomy,
-    reference: { source: reference, tags: corpus.tags },
+    // Named by file name: the report is published and must not carry this machine's paths.
+    reference: { source: basename(reference), tags: corpus.tags },
   });
   const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const tags = new Uint16Array(taxonomy.size);

@@ -93,7 +93,15 @@ export async function publish(params: {
       },
       countModel: {
         kind: countModel.kind,
-        summary: countModelSummary(means, countModel.kind, countModel.source),
+        // The card names files, not this machine's paths (the dataset must not depend on them).
+        summary: countModelSummary(
+          means,
+          countModel.kind,
+          countModel.source && {
+            ...countModel.source,
+            path: countModel.source.path && basename(countModel.source.path),
+          },
+        ),
         means,
       },
       temperatures: config.generation.temperatures,

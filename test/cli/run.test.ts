@@ -2,12 +2,12 @@
 // and worker), on the real ConceptCaps inputs and on the bundled demo, and the result loaded
 // with Hugging Face `datasets`.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { conceptcaps } from '../helpers/conceptcaps.js';
+import { CONCEPTCAPS_DIR, conceptcaps } from '../helpers/conceptcaps.js';
 import { conceptcapsPackDir, runCli, tempDir } from '../helpers/pipeline.js';
 import { runPython } from '../helpers/python-datasets.js';
 
@@ -41,6 +41,12 @@ print(json.dumps({
 `,
     [folder],
   );
+}
+
+function publishedTextFiles(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(md|json|svg)$/.test(f))
+    .map((f) => join(folder, f));
 }
 
 function datasetLine(stdout: string): string {
@@ -89,6 +95,12 @@ describe('tagflow run (embedded mode)', () => {
       expect(loaded.features[column]).toMatch(
         /List\(Value\('string'\)\)|Sequence\(feature=Value\(dtype='string'/,
       );
+    }
+    // What is published names input files, never this machine's paths.
+    for (const file of publishedTextFiles(folder)) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toContain(CONCEPTCAPS_DIR);
+      expect(text, file).not.toContain(dir);
     }
     expect(['seeded', 'latent']).toContain(loaded.first.mode);
     expect((loaded.first.aspect_list as string[]).length).toBeGreaterThan(0);
