@@ -3,6 +3,7 @@
 // the run's report folder for publish to ship with the dataset.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { log } from '@temporalio/activity';
 import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
 import { TagSetEvaluator } from '../core/evaluation.js';
@@ -77,6 +78,7 @@ export async function evaluate(params: {
     report,
     taxonomy,
     outDir: store.path(`${reportKey}/${REPORT_FILES.charts}`),
+    onWarning: (message) => log.warn(message),
   });
   const markdown = evaluationMarkdown(report, charts, {
     chartBase: `${REPORT_FILES.publishedBase}${REPORT_FILES.charts}/`,

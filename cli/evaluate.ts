@@ -37,6 +37,7 @@ export function evaluateCommand(print: (line: string) => void): Command {
           report,
           taxonomy,
           outDir: join(out, 'charts'),
+          onWarning: (message) => console.error(`warning: ${message}`),
         });
         writeFileSync(
           join(out, 'evaluation.md'),

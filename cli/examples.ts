@@ -12,7 +12,11 @@ export async function printExampleRows(
   const [first] = publishedParquetFiles(dir, 'train');
   const table = await readParquetFile(first);
   print(`example rows (${first.slice(dir.length + 1)}):`);
-  for (let i = 0; i < Math.min(count, table.numRows); i++) {
+  // Spread over the split (ordered by temperature, then mode), so the examples show both modes
+  // and several temperatures rather than three neighbours.
+  const shown = Math.min(count, table.numRows);
+  for (let k = 0; k < shown; k++) {
+    const i = Math.floor((k * table.numRows) / shown);
     const row = table.get(i)!.toJSON() as Record<string, unknown>;
     const tags = (row.aspect_list as { toArray(): string[] }).toArray();
     print(`  [${row.mode}, T=${row.temperature}] ${tags.join(', ')}`);

@@ -36,10 +36,17 @@ export interface RenderEvaluationChartsParams {
   report: EvaluationReport;
   taxonomy: Taxonomy;
   outDir: string;
-  /** Default: both. */
+  /**
+   * Default: both where a font for PNG text exists; SVG only (and `onWarning`) where none does —
+   * a run should not fail over a missing font. Asking for `png` explicitly without a font fails.
+   */
   formats?: ChartFormat[];
+  /** Told why PNGs were left out. */
+  onWarning?: (message: string) => void;
   /** Font files for the PNGs, in addition to the system's fonts. */
   fontFiles?: string[];
+  /** Where system fonts are looked for (default: the usual folders of Linux, macOS, Windows). */
+  fontDirs?: string[];
   /** PNG pixels per SVG unit (default 2, sharp on high-density screens). */
   pngScale?: number;
 }
@@ -320,6 +327,14 @@ function hasFontFile(dir: string, depth = 0): boolean {
   return entries.some((e) => e.isDirectory() && hasFontFile(join(dir, e.name), depth + 1));
 }
 
+const noFontMessage = (dirs: string[]) =>
+  `no font found for PNG charts (looked in ${dirs.join(', ')}); install one (e.g. fonts-dejavu-core) or pass fontFiles`;
+
+/** Whether PNG text can be drawn: font files given, or a font folder holds one. */
+export function pngFontAvailable(fontFiles: string[] = [], fontDirs = FONT_DIRS): boolean {
+  return fontFiles.length > 0 || fontDirs.some((d) => hasFontFile(d));
+}
+
 /**
  * Encodes RGBA pixels as a PNG: rows unfiltered, deflated on libuv's thread pool (resvg's own
  * `asPng` compresses on the main thread, where it cost more than the rendering).
@@ -370,19 +385,17 @@ const deflateAsync = promisify(deflate);
  */
 export async function svgToPng(
   svg: string,
-  options: { fontFiles?: string[]; scale?: number } = {},
+  options: { fontFiles?: string[]; fontDirs?: string[]; scale?: number } = {},
 ): Promise<Buffer> {
   const fontFiles = options.fontFiles ?? [];
-  if (fontFiles.length === 0 && !FONT_DIRS.some((d) => hasFontFile(d))) {
-    throw new Error(
-      `no font found for PNG charts (looked in ${FONT_DIRS.join(', ')}); install one (e.g. fonts-dejavu-core) or pass fontFiles`,
-    );
-  }
+  const fontDirs = options.fontDirs ?? FONT_DIRS;
+  if (!pngFontAvailable(fontFiles, fontDirs)) throw new Error(noFontMessage(fontDirs));
   const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: options.scale ?? 2 },
     font: {
       loadSystemFonts: true,
       fontFiles,
+      fontDirs: fontDirs.filter((d) => existsSync(d)),
       defaultFontFamily: 'DejaVu Sans',
       sansSerifFamily: 'DejaVu Sans',
     },
@@ -405,7 +418,13 @@ function writeAtomic(path: string, data: string | Uint8Array) {
 export async function renderEvaluationCharts(
   params: RenderEvaluationChartsParams,
 ): Promise<RenderedChart[]> {
-  const formats = params.formats ?? ['svg', 'png'];
+  let formats = params.formats;
+  if (!formats) {
+    formats = ['svg'];
+    if (pngFontAvailable(params.fontFiles, params.fontDirs)) formats.push('png');
+    else
+      params.onWarning?.(`${noFontMessage(params.fontDirs ?? FONT_DIRS)}: the charts are SVG only`);
+  }
   const rendered: (RenderedChart & { svg: string })[] = [];
   for (const { name, title, spec } of evaluationChartSpecs(params.report, params.taxonomy)) {
     const svg = await renderVegaLiteSvg(spec);
@@ -421,7 +440,11 @@ export async function renderEvaluationCharts(
   await Promise.all(
     rendered.map(async ({ svg, files }) => {
       if (!files.png) return;
-      const png = await svgToPng(svg, { fontFiles: params.fontFiles, scale: params.pngScale });
+      const png = await svgToPng(svg, {
+        fontFiles: params.fontFiles,
+        fontDirs: params.fontDirs,
+        scale: params.pngScale,
+      });
       writeAtomic(join(params.outDir, files.png), png);
     }),
   );

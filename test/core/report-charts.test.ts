@@ -132,3 +132,25 @@ describe('encodePng', () => {
     await expect(encodePng(2, 2, Buffer.alloc(15))).rejects.toThrow(/expected 16 RGBA bytes/);
   });
 });
+
+describe('charts without a font', () => {
+  it('are SVG only, with a warning, rather than failing the run', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'tagflow-nofont-'));
+    const outDir = join(empty, 'charts');
+    const warnings: string[] = [];
+    const charts = await renderEvaluationCharts({
+      report,
+      taxonomy,
+      outDir,
+      fontDirs: [empty],
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(charts.every((c) => c.files.svg && !c.files.png)).toBe(true);
+    expect(readdirSync(outDir).filter((f) => f.endsWith('.png'))).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/no font found for PNG charts .*SVG only/);
+    // Asked for PNGs explicitly, it says why it cannot.
+    await expect(
+      renderEvaluationCharts({ report, taxonomy, outDir, formats: ['png'], fontDirs: [empty] }),
+    ).rejects.toThrow(/no font found/);
+  });
+});
