@@ -12,10 +12,9 @@ import { MODE_NAMES } from '../core/generated-rows.js';
 import { scanGeneratedRows } from '../core/generated-rows-scan.js';
 import { renderEvaluationCharts } from '../core/report-charts.js';
 import type { EvaluateSummary } from '../core/run-types.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
 import type { DedupeReport } from './dedupe.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
-import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
+import { artifactStore, RUN_FILES, runTagCorpus, runTaxonomy } from './run-inputs.js';
 
 /** Files evaluate leaves in `runs/<id>/report/`, and their paths in the published dataset. */
 export const REPORT_FILES = {
@@ -45,7 +44,7 @@ export async function evaluate(params: {
   if (!reference) return null;
   const store = artifactStore(config.artifacts);
   const taxonomy = runTaxonomy(config.taxonomy);
-  const corpus = await readTagCorpus({ path: reference, taxonomy });
+  const corpus = await runTagCorpus({ path: reference, taxonomy });
   const evaluator = new TagSetEvaluator({
     taxonomy,
     // Named by file name: the report is published and must not carry this machine's paths.

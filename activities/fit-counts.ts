@@ -13,17 +13,16 @@ import {
 } from '../core/count-model.js';
 import { Stage } from '../core/rng.js';
 import type { CountsSummary } from '../core/run-types.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
 import type { Taxonomy } from '../core/taxonomy.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
-import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
+import { artifactStore, RUN_FILES, runTagCorpus, runTaxonomy } from './run-inputs.js';
 
 export async function buildCountModel(config: RunConfig, taxonomy: Taxonomy): Promise<CountModel> {
   const counts = config.counts;
   if (counts.mode === 'params') {
     return countModelFromParams({ categories: [...taxonomy.categories], ...counts });
   }
-  const corpus = await readTagCorpus({
+  const corpus = await runTagCorpus({
     path: counts.reference,
     taxonomy,
     tagColumns: counts.tagColumns,

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { type ArtifactStore, LocalArtifactStore, runKey } from '../core/artifact-store.js';
 import { type CountModel, checkCountModel } from '../core/count-model.js';
+import { readTagCorpus, type TagCorpus } from '../core/tag-corpus.js';
 import { loadTaxonomy, type Taxonomy } from '../core/taxonomy.js';
 
 /** Artifact keys of a run's stage outputs, relative to the run folder. */
@@ -113,6 +114,21 @@ export function runCountModel(store: ArtifactStore, runId: string): CountModel {
   return cached('countModel', stamp(store.path(key)), () =>
     checkCountModel(store.readJson(key), store.path(key)),
   );
+}
+
+/**
+ * A reference corpus, parsed once per worker process: counts are fitted on it and the run is
+ * evaluated against it. A failed read is not cached.
+ */
+export function runTagCorpus(params: {
+  path: string;
+  taxonomy: Taxonomy;
+  tagColumns?: Record<string, string>;
+}): Promise<TagCorpus> {
+  const key = `${stamp(params.path)}|${params.taxonomy.hash}|${JSON.stringify(params.tagColumns ?? {})}`;
+  const pending = cached('tagCorpus', key, () => readTagCorpus(params));
+  pending.catch(() => caches.get('tagCorpus')?.delete(key));
+  return pending;
 }
 
 /** Forgets cached run inputs (tests that rewrite a run folder in one process). */
