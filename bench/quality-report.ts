@@ -227,6 +227,14 @@ for (let s = 0; s < SPLITS; s++) {
   ceiling.maxW1 += m.maxW1 / SPLITS;
 }
 
+// What seeded rows start from: the catalogue's own tag sets against the corpus.
+const catalogueStats = new TagSetStats(taxonomy);
+for (const row of catalogue.tags) catalogueStats.add(row);
+const catalogueMetrics = compareTagSetStats(
+  catalogueStats,
+  referenceTagSetStats(taxonomy, reference),
+);
+
 const meets = (m: MetricSet) =>
   (m.cooccurrenceR ?? 0) >= GOAL.r && m.meanJs <= GOAL.meanJs && m.maxW1 <= GOAL.w1;
 const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
@@ -244,6 +252,8 @@ lines.push(
   '',
   `Reference points: half vs half (noise ceiling, ~${Math.floor(corpus.rows / 2)} rows each, ${SPLITS} splits): ` +
     `r ${ceiling.r.toFixed(3)}, mean JS ${ceiling.meanJs.toFixed(3)}, max W1 ${ceiling.maxW1.toFixed(3)}. ` +
+    `The catalogue's own tags (what seeded rows start from): r ${f3(catalogueMetrics.cooccurrenceR)}, ` +
+    `mean JS ${catalogueMetrics.meanJs.toFixed(3)}, max W1 ${catalogueMetrics.maxW1.toFixed(3)}. ` +
     `Goal for latent rows: r ≥ ${GOAL.r}, mean JS ≤ ${GOAL.meanJs}, W1 ≤ ${GOAL.w1} in every category.`,
   '',
   '### Best policy per mode (all temperatures together; ranked by r − mean JS)',
