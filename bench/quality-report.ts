@@ -4,6 +4,7 @@
 //
 //   npx tsx bench/quality-report.ts [--latent-rows 10000] [--seed 42]
 //       [--policies topk,sample,topk+coupled,sample+coupled] [--out bench/results/quality-report.md]
+//   (then `npx biome format --write bench/results/quality-report.md`: biome aligns the tables)
 //
 // A policy is `<selection>[+coupled[:ρ]]`: the selection rule (core/selection.ts), and with
 // `+coupled` z-coupled counts (core/count-coupling.ts, strength ρ, default the module's).
