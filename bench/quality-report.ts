@@ -10,7 +10,8 @@
 // `+coupled` z-coupled counts (core/count-coupling.ts, strength ρ, default the module's).
 // Generation goes through core/generation.ts exactly as the pipeline's chunk activities do
 // (one chunk per temperature and mode; coupling applies to latent rows only), evaluation through core/evaluation.ts (seed tags
-// plus generated tags, as the evaluate stage does).
+// plus generated tags, as the evaluate stage does), on every generated row and on the rows
+// the dedupe stage keeps (the first of each tag set), which is what a run's report measures.
 //
 // Reference points: the half-vs-half noise ceiling (the corpus split in two by a seeded
 // shuffle, one half measured against the other, mean of 5 splits), and the goal for latent
@@ -38,7 +39,7 @@ import {
 import { GeneratedRowsView, MODE_NAMES } from '../core/generated-rows.js';
 import { generateLatentBatches, generateSeededBatches } from '../core/generation.js';
 import { clearVaeSessionCache, loadVaeSession } from '../core/inference.js';
-import { TagSetStats } from '../core/metrics.js';
+import { KeySet64, normalizeTagSet, TagSetStats, tagSetKey } from '../core/metrics.js';
 import { rowStream, Stage } from '../core/rng.js';
 import type { SelectionPolicy } from '../core/selection.js';
 import { readTagCorpus } from '../core/tag-corpus.js';
@@ -125,16 +126,25 @@ async function calibration(temperatureIndex: number): Promise<CountCouplingCalib
 
 interface Row {
   policy: string;
+  /** `generated`: every row; `deduped`: first occurrences only, what the evaluate stage sees. */
+  set: 'generated' | 'deduped';
   mode: string;
   temperature: string;
   metrics: MetricSet;
 }
 const results: Row[] = [];
 const tags = new Uint16Array(taxonomy.size);
+const sorted = new Int32Array(taxonomy.size);
 const started = performance.now();
 
 for (const policy of policies) {
-  const evaluator = new TagSetEvaluator({ taxonomy, reference });
+  const evaluators = {
+    generated: new TagSetEvaluator({ taxonomy, reference }),
+    deduped: new TagSetEvaluator({ taxonomy, reference }),
+  };
+  // The dedupe stage's rule: a tag set (seeds ∪ generated) counts once, first in the order
+  // (temperature index, mode, row), which is the order rows are produced here.
+  const seen = new KeySet64();
   for (let t = 0; t < temperatures.length; t++) {
     const common = {
       runner,
@@ -182,25 +192,31 @@ for (const policy of policies) {
           const generated = view.tags('generated_tags', i);
           tags.set(seeds, 0);
           tags.set(generated, seeds.length);
-          evaluator.add({
+          const row = {
             mode: MODE_NAMES[view.mode[i]],
             temperatureIndex: t,
             temperature: temperatures[t],
             tags: tags.subarray(0, seeds.length + generated.length),
-          });
+          };
+          evaluators.generated.add(row);
+          const [hi, lo] = tagSetKey(normalizeTagSet(row.tags, taxonomy.size, sorted, 'row'));
+          if (seen.add(hi, lo)) evaluators.deduped.add(row);
         }
       }
     }
   }
-  const report = evaluator.report();
-  for (const g of report.byGroup) {
-    const label = `${g.temperature}${temperatures.indexOf(g.temperature) !== g.temperatureIndex ? ` (#${g.temperatureIndex + 1})` : ''}`;
-    results.push({ policy: policy.name, mode: g.mode, temperature: label, metrics: g.metrics });
+  for (const set of ['generated', 'deduped'] as const) {
+    const report = evaluators[set].report();
+    const base = { policy: policy.name, set };
+    for (const g of report.byGroup) {
+      const label = `${g.temperature}${temperatures.indexOf(g.temperature) !== g.temperatureIndex ? ` (#${g.temperatureIndex + 1})` : ''}`;
+      results.push({ ...base, mode: g.mode, temperature: label, metrics: g.metrics });
+    }
+    for (const [mode, metrics] of Object.entries(report.byMode)) {
+      results.push({ ...base, mode, temperature: 'all', metrics });
+    }
+    results.push({ ...base, mode: 'all', temperature: 'all', metrics: report.overall });
   }
-  for (const [mode, metrics] of Object.entries(report.byMode)) {
-    results.push({ policy: policy.name, mode, temperature: 'all', metrics });
-  }
-  results.push({ policy: policy.name, mode: 'all', temperature: 'all', metrics: report.overall });
   console.error(`${policy.name}: done at ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 await clearVaeSessionCache();
@@ -240,10 +256,10 @@ const meets = (m: MetricSet) =>
   (m.cooccurrenceR ?? 0) >= GOAL.r && m.meanJs <= GOAL.meanJs && m.maxW1 <= GOAL.w1;
 const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 const line = (r: Row) =>
-  `| ${r.policy} | ${r.mode} | ${r.temperature} | ${f3(r.metrics.cooccurrenceR)} | ${f3(r.metrics.meanJs)} | ${f3(r.metrics.maxW1)} | ${r.metrics.meanTagsPerRow.toFixed(2)} | ${r.metrics.uniqueRatio.toFixed(3)} | ${meets(r.metrics) ? 'yes' : ''} |`;
+  `| ${r.policy} | ${r.set} | ${r.metrics.rows} | ${r.mode} | ${r.temperature} | ${f3(r.metrics.cooccurrenceR)} | ${f3(r.metrics.meanJs)} | ${f3(r.metrics.maxW1)} | ${r.metrics.meanTagsPerRow.toFixed(2)} | ${r.metrics.uniqueRatio.toFixed(3)} | ${meets(r.metrics) ? 'yes' : ''} |`;
 const header = [
-  '| policy | mode | temperature | co-occurrence r | mean JS | max W1 | tags/row | unique | goal |',
-  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | :---: |',
+  '| policy | rows | n | mode | temperature | co-occurrence r | mean JS | max W1 | tags/row | unique | goal |',
+  '| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | :---: |',
 ];
 
 const lines: string[] = [];
@@ -261,16 +277,23 @@ lines.push(
   '',
   ...header,
 );
-for (const mode of [...MODE_NAMES, 'all']) {
-  const candidates = results.filter((r) => r.mode === mode && r.temperature === 'all');
-  const score = (r: Row) => (r.metrics.cooccurrenceR ?? 0) - r.metrics.meanJs;
-  const best = candidates.sort((a, b) => score(b) - score(a))[0];
-  if (best) lines.push(line(best));
+for (const set of ['generated', 'deduped'] as const) {
+  for (const mode of [...MODE_NAMES, 'all']) {
+    const candidates = results.filter(
+      (r) => r.set === set && r.mode === mode && r.temperature === 'all',
+    );
+    const score = (r: Row) => (r.metrics.cooccurrenceR ?? 0) - r.metrics.meanJs;
+    const best = candidates.sort((a, b) => score(b) - score(a))[0];
+    if (best) lines.push(line(best));
+  }
 }
 lines.push('', '### Per policy × mode (all temperatures)', '', ...header);
 for (const r of results.filter((r) => r.temperature === 'all')) lines.push(line(r));
-lines.push('', '### Per policy × mode × temperature', '', ...header);
-for (const r of results.filter((r) => r.temperature !== 'all')) lines.push(line(r));
+for (const set of ['generated', 'deduped'] as const) {
+  lines.push('', `### Per policy × mode × temperature (${set} rows)`, '', ...header);
+  for (const r of results.filter((r) => r.set === set && r.temperature !== 'all'))
+    lines.push(line(r));
+}
 const text = lines.join('\n');
 console.log(text);
 if (args.out) {
