@@ -89,7 +89,7 @@ export async function publish(params: {
           meta.provenance.kind === 'imported'
             ? `imported from \`${meta.provenance.source}\``
             : `trained by ${meta.createdWith}`
-        }. Selection policy: \`${config.generation.selection}\`.`,
+        }. Selection policy: \`${config.generation.selection}\`; latent tag counts: \`${config.generation.countCoupling}\`.`,
       },
       countModel: {
         kind: countModel.kind,

@@ -101,6 +101,16 @@ export const RunConfigSchema = z
           .default({ enabled: true }),
         /** How tags are chosen from the decoded probabilities: the notebook's top-k, or sampling. */
         selection: z.enum(['topk', 'sample']).default('topk'),
+        /**
+         * Latent rows' tag counts: drawn from the count model independently of z (the notebook's
+         * way), or coupled to the decoded probabilities (core/count-coupling.ts).
+         */
+        countCoupling: z
+          .enum(['independent', 'coupled'], {
+            error: (issue) =>
+              `must be "independent" or "coupled", got ${JSON.stringify(issue.input)}`,
+          })
+          .default('independent'),
         batchSize: positiveInt.max(65_536).default(2048),
         chunkRows: positiveInt.default(5000),
       })
@@ -110,6 +120,7 @@ export const RunConfigSchema = z
         seeded: { enabled: true, seedCategories: ['genre', 'instrument', 'mood'] },
         latent: { enabled: true },
         selection: 'topk',
+        countCoupling: 'independent',
         batchSize: 2048,
         chunkRows: 5000,
       }),

@@ -275,18 +275,11 @@ export interface CountSampler {
 }
 
 /**
- * Precomputes the Cholesky factor and each marginal's cumulative thresholds once.
- *
- * Inverse CDF, as the notebook's `np.digitize(u, cumsum(p[:-1]))`: the count is the number of
- * thresholds T_v = p(0) + … + p(v), v < max, with T_v ≤ u; a u equal to a threshold goes to the
- * upper count, as numpy.digitize does. With p(0) = 0 (params models) T_0 = 0 ≤ u, which is the
- * notebook's `+ 1`.
+ * Each marginal's cumulative thresholds T_v = p(0) + … + p(v), v < max (the inverse CDF's
+ * steps, see `countAt`).
  */
-export function countSampler(model: CountModel): CountSampler {
-  checkCountModel(model);
-  const k = model.categories.length;
-  const lower = cholesky(model.correlation) as Float64Array;
-  const thresholds = model.marginals.map((pmf) => {
+export function marginalThresholds(model: CountModel): Float64Array[] {
+  return model.marginals.map((pmf) => {
     const cumulative = new Float64Array(pmf.length - 1);
     let sum = 0;
     for (let v = 0; v < pmf.length - 1; v++) {
@@ -295,6 +288,26 @@ export function countSampler(model: CountModel): CountSampler {
     }
     return cumulative;
   });
+}
+
+/**
+ * Inverse CDF, as the notebook's `np.digitize(u, cumsum(p[:-1]))`: the count is the number of
+ * thresholds T_v ≤ u; a u equal to a threshold goes to the upper count, as numpy.digitize
+ * does. With p(0) = 0 (params models) T_0 = 0 ≤ u, which is the notebook's `+ 1`.
+ */
+export function countAt(cumulative: Float64Array, u: number): number {
+  const last = cumulative.length;
+  let count = 0;
+  while (count < last && cumulative[count] <= u) count++;
+  return count;
+}
+
+/** Precomputes the Cholesky factor and each marginal's cumulative thresholds once. */
+export function countSampler(model: CountModel): CountSampler {
+  checkCountModel(model);
+  const k = model.categories.length;
+  const lower = cholesky(model.correlation) as Float64Array;
+  const thresholds = marginalThresholds(model);
   const normals = new Float64Array(k);
   return {
     categories: k,
@@ -304,12 +317,7 @@ export function countSampler(model: CountModel): CountSampler {
         let z = 0;
         const row = i * k;
         for (let j = 0; j <= i; j++) z += lower[row + j] * normals[j];
-        const u = normalCdf(z, 0, 1);
-        const cumulative = thresholds[i];
-        const last = cumulative.length;
-        let count = 0;
-        while (count < last && cumulative[count] <= u) count++;
-        out[offset + i] = count;
+        out[offset + i] = countAt(thresholds[i], normalCdf(z, 0, 1));
       }
     },
   };

@@ -16,7 +16,12 @@
 // vector per row, unlike the notebook, which reused N vectors); requests from the count model
 // with stream LatentCounts/t/r; decode at t; select.
 // Selection with the `sample` policy draws from stream Selection/(2t + mode)/r.
+// With z-coupled counts (core/count-coupling.ts) a latent row's requests are drawn after
+// decoding, from the same stream LatentCounts/t/r. Seeded rows keep their stored counts: their
+// z comes from the encoder's posterior, which the coupling's calibration does not describe
+// (coupling them moved their count histograms by W1 ≈ 0.7, bench/quality-report.ts).
 import type { RecordBatch } from 'apache-arrow';
+import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { RowStream, Stage } from './rng.js';
 import { type SelectionPolicy, SelectionScratch, selectTags } from './selection.js';
@@ -65,6 +70,8 @@ export interface SeededParams extends CommonParams {
 
 export interface LatentParams extends CommonParams {
   counts: RowCountSampler;
+  /** z-coupled counts: when given, they replace `counts`' draws (same stream). */
+  coupledCounts?: CoupledCountSampler;
 }
 
 /** The number of batches a chunk is cut into. */
@@ -220,11 +227,13 @@ export async function* generateLatentBatches(params: LatentParams): AsyncGenerat
         i * L,
         L,
       );
-      params.counts.sampleRow(
-        new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row }),
-        requests,
-        i * C,
-      );
+      if (!params.coupledCounts) {
+        params.counts.sampleRow(
+          new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row }),
+          requests,
+          i * C,
+        );
+      }
       temperature[i] = chunk.temperature;
     }
     const probs = await runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
@@ -232,6 +241,11 @@ export async function* generateLatentBatches(params: LatentParams): AsyncGenerat
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
+      if (params.coupledCounts) {
+        const t = chunk.temperatureIndex;
+        const stream = new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row });
+        params.coupledCounts.sampleRow(probs, i, stream, requests, i * C);
+      }
       const written = selectTags(
         taxonomy,
         params.selection,

@@ -27,6 +27,8 @@ export const Stage = {
   Train: 7,
   /** Copula samples drawn for reports and tests. */
   CountSample: 8,
+  /** Latent vectors of the calibration sample of z-coupled counts (core/count-coupling.ts). */
+  CountCoupling: 9,
 } as const;
 export type StageId = (typeof Stage)[keyof typeof Stage];
 

@@ -62,6 +62,8 @@ export interface ChunkJob {
   seed: number;
   batchSize: number;
   selection: 'topk' | 'sample';
+  /** Absent in jobs scheduled before the option existed: independent. */
+  countCoupling?: 'independent' | 'coupled';
   seedCategories: string[];
   chunk: PlannedChunk;
 }

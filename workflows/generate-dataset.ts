@@ -152,6 +152,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       seed: config.seed,
       batchSize: g.batchSize,
       selection: g.selection,
+      countCoupling: g.countCoupling,
       seedCategories: g.seeded.seedCategories,
     };
     const generated = await stage('generate', () =>
