@@ -1,8 +1,3 @@
-// The production files under infra/ (compose, Kubernetes, Dockerfiles) are only ever run on
-// real clusters, so these checks hold them to the code: every YAML document parses strictly,
-// images are pinned, worker commands are ones `tagflow worker` accepts, environment names are
-// the ones the code reads, and what Dockerfiles run exists in the build context.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -417,22 +412,6 @@ describe('docker-compose.yml', () => {
     const configPath: string = services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH;
     expect(configPath.startsWith('config/dynamicconfig/')).toBe(true);
     expect(existsSync(join(COMPOSE_DIR, 'dynamicconfig', configPath.split('/').pop()!))).toBe(true);
-  });
-
-  it('passes `docker compose config` where Docker Compose is installed', () => {
-    const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      // Not installed here (the usual case in CI); the structural checks above still ran.
-      expect(probe.status === null || probe.status !== 0).toBe(true);
-      return;
-    }
-    const result = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], {
-      cwd: COMPOSE_DIR,
-      encoding: 'utf8',
-      env: { ...process.env, POSTGRES_PASSWORD: 'config-check' },
-    });
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
   });
 });
 
