@@ -58,6 +58,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => clearVaeSessionCache());
 
+/** A generated row with its tag lists as arrays (what GeneratedRowsView.row gives). */
+type Row = GeneratedRow & { seedTags: number[]; generatedTags: number[]; originalTags: number[] };
+
 // ---------------------------------------------------------------------------------------------
 // The reference, one row at a time.
 
@@ -159,7 +162,7 @@ function referenceRow(
   mode: 'seeded' | 'latent',
   t: number,
   row: number,
-): GeneratedRow {
+): Row {
   return {
     mode: Mode[mode],
     temperatureIndex: t,
@@ -178,7 +181,7 @@ function referenceRow(
 async function batchedRows(
   mode: 'seeded' | 'latent',
   params: { t: number; batchSize: number; policy: SelectionPolicy; counts?: Uint8Array },
-): Promise<GeneratedRow[]> {
+): Promise<Row[]> {
   const range = mode === 'seeded' ? SEEDED : LATENT;
   const chunk: ChunkSpec = {
     temperatureIndex: params.t,
@@ -203,10 +206,10 @@ async function batchedRows(
           seedCategories,
         })
       : generateLatentBatches({ ...common, counts: countSampler(model) });
-  const rows: GeneratedRow[] = [];
+  const rows: Row[] = [];
   for await (const batch of batches) {
     const view = new GeneratedRowsView(batch);
-    for (let i = 0; i < view.length; i++) rows.push(view.row(i));
+    for (let i = 0; i < view.length; i++) rows.push(view.row(i) as Row);
   }
   return rows;
 }
@@ -239,7 +242,7 @@ async function referenceRows(
   t: number,
   policy: SelectionPolicy,
   counts = seededCounts,
-): Promise<GeneratedRow[]> {
+): Promise<Row[]> {
   const range = mode === 'seeded' ? SEEDED : LATENT;
   return (await referenceDecoded(mode, t, counts)).map((decoded, i) =>
     referenceRow(decoded, policy, mode, t, range.rowStart + i),
