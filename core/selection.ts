@@ -98,7 +98,8 @@ export function selectTags(
         if (isExcluded[j] === 0) filled = offer(scratch, filled, k, j, probs[base + j]);
     } else {
       // One uniform per tag of the category, in tag order, whether or not it is excluded:
-      // the stream's consumption then depends only on the category sizes.
+      // the stream's consumption then depends only on the category sizes and on which
+      // categories get tags (none is drawn for a category with k = 0).
       const gumbel = scratch.gumbel;
       for (let j = start; j < end; j++)
         gumbel[j - start] = -Math.log(-Math.log(1 - (stream as RowStream).uniform()));
