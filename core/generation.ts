@@ -10,7 +10,8 @@
 //               the notebook);
 //   for each seed category (default genre, instrument, mood) in which the track has more
 //   than one tag: draw one seed tag uniformly, lower that category's request by one;
-//   ε ~ N(0, I) (latentDim draws); z = mu(x) + exp(logvar(x)/2)·ε, x = multi-hot of the seeds;
+//   ε ~ N(0, I) (latentDim draws, rounded to float32 like every model input);
+//   z = mu(x) + exp(logvar(x)/2)·ε, x = multi-hot of the seeds;
 //   decode at t; select per category excluding the seeds.
 // Latent, per latent row r at temperature t: z ~ N(0, I) from stream Latent/t/r (one distinct
 // vector per row, unlike the notebook, which reused N vectors); requests from the count model

@@ -20,12 +20,15 @@ export class SelectionScratch {
   readonly index: Int32Array;
   readonly score: Float64Array;
   readonly gumbel: Float64Array;
+  /** 1 for the current row's excluded tags: set and cleared again by each selectTags call. */
+  readonly excluded: Uint8Array;
 
   constructor(taxonomy: Taxonomy) {
     const maxK = Math.max(...taxonomy.ranges.map((r) => r.end - r.start));
     this.index = new Int32Array(maxK);
     this.score = new Float64Array(maxK);
     this.gumbel = new Float64Array(maxK);
+    this.excluded = new Uint8Array(taxonomy.size);
   }
 }
 
@@ -75,7 +78,10 @@ export function selectTags(
   outOffset: number,
   stream?: RowStream,
 ): number {
+  if (policy === 'sample' && !stream) throw new Error('the sample policy needs a selection stream');
   const base = row * taxonomy.size;
+  const isExcluded = scratch.excluded;
+  for (let e = 0; e < excludedCount; e++) isExcluded[excluded[e]] = 1;
   let written = 0;
   for (let c = 0; c < taxonomy.ranges.length; c++) {
     const want = requests[c];
@@ -86,29 +92,25 @@ export function selectTags(
       if (excluded[e] >= start && excluded[e] < end) blocked++;
     const k = Math.min(want, end - start - blocked);
     if (k <= 0) continue;
-    if (policy === 'sample') {
-      if (!stream) throw new Error('the sample policy needs a selection stream');
-      // One uniform per tag of the category, in tag order, whether or not it is excluded:
-      // the stream's consumption then depends only on the category sizes.
-      for (let j = start; j < end; j++)
-        scratch.gumbel[j - start] = -Math.log(-Math.log(1 - stream.uniform()));
-    }
     let filled = 0;
-    for (let j = start; j < end; j++) {
-      let skip = false;
-      for (let e = 0; e < excludedCount; e++) {
-        if (excluded[e] === j) {
-          skip = true;
-          break;
-        }
+    if (policy === 'topk') {
+      for (let j = start; j < end; j++)
+        if (isExcluded[j] === 0) filled = offer(scratch, filled, k, j, probs[base + j]);
+    } else {
+      // One uniform per tag of the category, in tag order, whether or not it is excluded:
+      // the stream's consumption then depends only on the category sizes and on which
+      // categories get tags (none is drawn for a category with k = 0).
+      const gumbel = scratch.gumbel;
+      for (let j = start; j < end; j++)
+        gumbel[j - start] = -Math.log(-Math.log(1 - (stream as RowStream).uniform()));
+      for (let j = start; j < end; j++) {
+        if (isExcluded[j] === 0)
+          filled = offer(scratch, filled, k, j, Math.log(probs[base + j]) + gumbel[j - start]);
       }
-      if (skip) continue;
-      const p = probs[base + j];
-      const score = policy === 'topk' ? p : Math.log(p) + scratch.gumbel[j - start];
-      filled = offer(scratch, filled, k, j, score);
     }
     for (let i = 0; i < filled; i++) out[outOffset + written + i] = scratch.index[i];
     written += filled;
   }
+  for (let e = 0; e < excludedCount; e++) isExcluded[excluded[e]] = 0;
   return written;
 }

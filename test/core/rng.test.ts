@@ -137,6 +137,27 @@ describe('rowStream', () => {
     expect(Array.from(out32)).toEqual(expected.map(Math.fround));
   });
 
+  it('fillNormal continues the stream exactly as normal() does, whatever the pairing', () => {
+    // Mixed call sequences: a pending spare before the fill, odd and even counts, zero counts,
+    // and draws of other kinds after it.
+    const sequences = [[3], [1, 4], [1, 0, 5, 2], [2, 3, 3], [1, 1, 1]];
+    for (const counts of sequences) {
+      const byCalls = rowStream(key);
+      const byFill = rowStream(key);
+      const expected: number[] = [];
+      const got: number[] = [];
+      for (const count of counts) {
+        for (let i = 0; i < count; i++) expected.push(byCalls.normal());
+        const out = new Float64Array(count);
+        byFill.fillNormal(out, 0, count);
+        got.push(...out);
+      }
+      expected.push(byCalls.normal(), byCalls.uniform());
+      got.push(byFill.normal(), byFill.uniform());
+      expect(got).toEqual(expected);
+    }
+  });
+
   it('draws integers uniformly on [0, n) (chi-square)', () => {
     const stream = rowStream(key);
     for (const n of [2, 10, 37]) {
