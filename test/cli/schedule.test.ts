@@ -156,11 +156,12 @@ describe('tagflow schedule', () => {
     const triggered = await cli('trigger', name);
     expect(triggered.code, triggered.stderr).toBe(0);
     expect(triggered.stdout).toContain(`schedule ${name}: triggered`);
-    let after: string[] = [];
     const deadline = Date.now() + 20_000;
-    while ((after = await startedRuns()).length <= before.length) {
+    let after = await startedRuns();
+    while (after.length <= before.length) {
       if (Date.now() > deadline) throw new Error('trigger started no run');
       await new Promise((r) => setTimeout(r, 300));
+      after = await startedRuns();
     }
     const manual = after.at(-1)!;
     expect(before).not.toContain(manual);
