@@ -50,7 +50,13 @@ describe('reading a published dataset back', () => {
       [0.5, 0.75, 1, 1.25, 1.5, 2].map((t, i) => [t, i]),
     );
     // Same multiset of tag sets as the deduplicated rows.
-    const published = rows.map((r) => [...r.tags].sort((a, b) => a - b).join(',')).sort();
+    const published = rows
+      .map((r) =>
+        Array.from(r.tags)
+          .sort((a, b) => a - b)
+          .join(','),
+      )
+      .sort();
     const deduped = (await readRows(fixture.dedupe.outputs.map((o) => o.path)))
       .map(sortedTagKey)
       .sort();
