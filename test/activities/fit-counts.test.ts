@@ -25,7 +25,7 @@ describe('fitCounts', () => {
     expect(Object.keys(run.counts!.expectedMeans)).toEqual(run.loaded!.taxonomy.categories);
     for (const [category, column] of Object.entries(counts)) {
       expect(column).toHaveLength(rows);
-      const mean = column.reduce((a, b) => a + b, 0) / rows;
+      const mean = (column as number[]).reduce((a, b) => a + b, 0) / rows;
       // 300 draws: the sample mean is near the model's expectation.
       expect(Math.abs(mean - run.counts!.expectedMeans[category])).toBeLessThan(0.35);
     }
