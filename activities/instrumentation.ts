@@ -10,27 +10,42 @@
 //                         what was computed and what was reused.
 import { appendFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
+import { ValidationError } from '../core/errors.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
 }
 
-interface FaultRule {
+export interface FaultRule {
   activity: string;
   afterBatches?: number;
 }
 
-function faultRules(env = process.env): FaultRule[] {
-  const spec = env.TAGFLOW_FAULTS?.trim();
-  if (!spec) return [];
-  return spec.split(',').map((entry) => {
-    const [activity, after] = entry.trim().split('@');
-    return { activity, afterBatches: after === undefined ? undefined : Number(after) };
-  });
+/** Parses a TAGFLOW_FAULTS value; a malformed entry is refused rather than never firing. */
+export function parseFaultRules(spec: string | undefined): FaultRule[] {
+  if (!spec?.trim()) return [];
+  return spec
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^([A-Za-z]+|\*)(?:@(\d+))?$/.exec(entry);
+      if (!match) {
+        throw new ValidationError(
+          `TAGFLOW_FAULTS: "${entry}" is not an activity name, "*", or either with @<batches>`,
+        );
+      }
+      return {
+        activity: match[1],
+        afterBatches: match[2] === undefined ? undefined : Number(match[2]),
+      };
+    });
 }
 
 function ruleFor(activity: string): FaultRule | undefined {
-  return faultRules().find((r) => r.activity === activity || r.activity === '*');
+  return parseFaultRules(process.env.TAGFLOW_FAULTS).find(
+    (r) => r.activity === activity || r.activity === '*',
+  );
 }
 
 function firstAttempt(): boolean {

@@ -49,8 +49,13 @@ export function connectionSettingsFromEnv(
       'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (client certificate and its key)',
     );
   }
+  // A typo here must not quietly mean "no TLS".
+  const tlsFlag = (env.TEMPORAL_TLS ?? '').trim().toLowerCase();
+  if (!['', 'true', 'false'].includes(tlsFlag)) {
+    throw new ValidationError(`TEMPORAL_TLS=${env.TEMPORAL_TLS}: expected "true" or "false"`);
+  }
   const wantsTls =
-    env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CA || cert);
+    tlsFlag === 'true' || Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CA || cert);
   if (wantsTls) {
     settings.tls = {
       serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,

@@ -97,6 +97,8 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     ),
   );
   let running: Promise<void> | undefined;
+  // A signal handler and the normal end of `run` may both ask: the connection closes once.
+  let stopped: Promise<void> | undefined;
   return {
     workers,
     connection,
@@ -104,10 +106,13 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
       running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
       return running;
     },
-    async shutdown() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
-      await connection.close();
+    shutdown() {
+      stopped ??= (async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -8,7 +8,7 @@
 // and exits. A GPU node runs `--queues gpu --device cuda`; cheap nodes run `--queues cpu`.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import type { QueueKind } from '../workflows/task-queues.js';
+import { DEFAULT_QUEUE_PREFIX, type QueueKind } from '../workflows/task-queues.js';
 import { connectionSettingsFromEnv } from './connection.js';
 import { createWorkers } from './create-workers.js';
 
@@ -53,7 +53,11 @@ export function workerCommand(): Command {
     .option('--cpu-concurrency <n>', 'concurrent activities on the cpu queue', positiveInt, 2)
     .option('--gpu-concurrency <n>', 'concurrent activities on the gpu queue', positiveInt, 1)
     .option('--threads <n>', 'onnxruntime threads per inference session', positiveInt)
-    .option('--queue-prefix <prefix>', 'task-queue name prefix', 'tagflow')
+    .option(
+      '--queue-prefix <prefix>',
+      'task-queue name prefix (default tagflow, or TAGFLOW_QUEUE_PREFIX)',
+      process.env.TAGFLOW_QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
+    )
     .option(
       '--shutdown-grace <seconds>',
       'time running activities get to finish on shutdown',
