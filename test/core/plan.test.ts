@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chunkKey,
+  latentRowsPerTemperature,
+  planChunkKeys,
+  planGeneration,
+} from '../../core/plan.js';
+
+const temperatures = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
+
+describe('planGeneration', () => {
+  it('cuts each temperature into chunks that cover its rows exactly, seeded before latent', () => {
+    for (const chunkRows of [1, 257, 2041, 5000]) {
+      const plan = planGeneration({
+        temperatures,
+        catalogueRows: 2041,
+        seeded: true,
+        latent: true,
+        chunkRows,
+      });
+      expect(plan.map((t) => t.temperature)).toEqual(temperatures);
+      for (const t of plan) {
+        expect([t.seededRows, t.latentRows]).toEqual([2041, 2041]);
+        for (const mode of ['seeded', 'latent'] as const) {
+          const chunks = t.chunks.filter((c) => c.mode === mode);
+          expect(chunks[0].rowStart).toBe(0);
+          chunks.forEach((c, i) => {
+            expect(c.rowEnd - c.rowStart).toBeGreaterThan(0);
+            expect(c.rowEnd - c.rowStart).toBeLessThanOrEqual(chunkRows);
+            if (i > 0) expect(c.rowStart).toBe(chunks[i - 1].rowEnd);
+            expect(c.temperature).toBe(t.temperature);
+            expect(c.key).toBe(chunkKey(mode, t.temperatureIndex, c.rowStart, c.rowEnd));
+          });
+          expect(chunks.at(-1)!.rowEnd).toBe(2041);
+          expect(chunks).toHaveLength(Math.ceil(2041 / chunkRows));
+        }
+        const modes = t.chunks.map((c) => c.mode);
+        expect(modes.lastIndexOf('seeded')).toBeLessThan(modes.indexOf('latent'));
+      }
+    }
+  });
+
+  it('spreads an explicit latent total evenly, the remainder to the first temperatures', () => {
+    expect(latentRowsPerTemperature(10, 3)).toEqual([4, 3, 3]);
+    expect(latentRowsPerTemperature(2, 4)).toEqual([1, 1, 0, 0]);
+    const plan = planGeneration({
+      temperatures: [1, 2, 3],
+      catalogueRows: 5,
+      seeded: false,
+      latent: true,
+      latentRows: 10,
+      chunkRows: 3,
+    });
+    expect(plan.map((t) => [t.seededRows, t.latentRows])).toEqual([
+      [0, 4],
+      [0, 3],
+      [0, 3],
+    ]);
+    expect(plan.flatMap((t) => t.chunks.map((c) => c.mode))).not.toContain('seeded');
+    expect(plan[0].chunks.map((c) => [c.rowStart, c.rowEnd])).toEqual([
+      [0, 3],
+      [3, 4],
+    ]);
+  });
+
+  it('plans no latent chunks when latent generation is off', () => {
+    const plan = planGeneration({
+      temperatures,
+      catalogueRows: 100,
+      seeded: true,
+      latent: false,
+      chunkRows: 30,
+    });
+    expect(
+      plan.every((t) => t.latentRows === 0 && t.chunks.every((c) => c.mode === 'seeded')),
+    ).toBe(true);
+  });
+
+  it('names chunks so that sorting the names gives (temperature, mode, row) order', () => {
+    const plan = planGeneration({
+      temperatures: Array.from({ length: 12 }, (_, i) => 0.25 * (i + 1)),
+      catalogueRows: 25_000,
+      seeded: true,
+      latent: true,
+      chunkRows: 900,
+    });
+    const keys = planChunkKeys(plan);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect([...keys].sort()).toEqual(keys);
+    expect(chunkKey('latent', 3, 900, 1800)).toBe(
+      'generated/t003-1latent-r0000000900-0000001800.arrow',
+    );
+  });
+});
