@@ -3,8 +3,11 @@
 // Each finished batch is written atomically as a part file beside the chunk's final file,
 // and the activity heartbeats `{ batchesDone }`. A retried attempt (worker lost, injected
 // fault, timeout) reads the last heartbeat's details and continues after the batches it
-// records, provided their parts are on disk. When all batches are there, the parts are
-// concatenated into the chunk file (atomically) and removed. A chunk file that already
+// records, provided their parts are on disk and readable. When all batches are there, the
+// chunk file is written (atomically, fsynced) from the batches in memory — those this attempt
+// computed, and those it read back from an earlier attempt's parts — and the parts are
+// removed. Parts are not fsynced: they only save recomputation, a part lost or torn by an OS
+// crash is simply recomputed, so paying a disk flush per batch would buy nothing. A chunk file that already
 // exists was finished by an earlier attempt whose completion never reached the server: it is
 // returned as is, not recomputed. Rows are a pure function of their keys, so the result is
 // the same bytes however often the chunk was interrupted.
@@ -38,17 +41,24 @@ export interface ChunkResult extends ArrowManifest {
 
 const partName = (batch: number) => `part-${String(batch).padStart(6, '0')}.arrow`;
 
-async function* concatParts(partsDir: string, count: number): AsyncGenerator<RecordBatch> {
-  for (let b = 0; b < count; b++) yield* readArrowBatches(join(partsDir, partName(b)));
-}
-
-/** Number of consecutive parts 0..k-1 present in `partsDir`. */
-function partsOnDisk(partsDir: string): number {
-  if (!existsSync(partsDir)) return 0;
+/**
+ * The batches of parts 0..k−1 of an earlier attempt, for the largest k ≤ `limit` such that all
+ * of them are present and readable (a torn part ends the run of usable ones).
+ */
+async function readParts(partsDir: string, limit: number): Promise<RecordBatch[][]> {
+  if (limit === 0 || !existsSync(partsDir)) return [];
   const present = new Set(readdirSync(partsDir));
-  let k = 0;
-  while (present.has(partName(k))) k++;
-  return k;
+  const parts: RecordBatch[][] = [];
+  for (let b = 0; b < limit && present.has(partName(b)); b++) {
+    try {
+      const batches: RecordBatch[] = [];
+      for await (const batch of readArrowBatches(join(partsDir, partName(b)))) batches.push(batch);
+      parts.push(batches);
+    } catch {
+      break;
+    }
+  }
+  return parts;
 }
 
 export async function runGenerationChunk(params: {
@@ -81,7 +91,9 @@ export async function runGenerationChunk(params: {
   }
 
   const recorded = (context.info.heartbeatDetails as ChunkHeartbeat | undefined)?.batchesDone ?? 0;
-  const startBatch = Math.min(recorded, partsOnDisk(partsDir));
+  const taken = await readParts(partsDir, recorded);
+  const startBatch = taken.length;
+  const batches = taken.flat();
   if (startBatch === 0) rmSync(partsDir, { recursive: true, force: true });
   logActivityEvent({ activity, key: chunk.key, event: 'start', startBatch });
 
@@ -89,7 +101,9 @@ export async function runGenerationChunk(params: {
   let rowsDone = 0;
   for await (const batch of params.batches(startBatch)) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure('chunk cancelled');
-    await writeArrowFile(join(partsDir, partName(batchesDone)), GENERATED_ROWS_SCHEMA, [batch]);
+    const part = join(partsDir, partName(batchesDone));
+    await writeArrowFile(part, GENERATED_ROWS_SCHEMA, [batch], part, { sync: false });
+    batches.push(batch);
     batchesDone++;
     rowsDone += batch.numRows;
     context.heartbeat({ batchesDone, rowsDone } satisfies ChunkHeartbeat);
@@ -98,12 +112,7 @@ export async function runGenerationChunk(params: {
   if (batchesDone !== totalBatches) {
     throw new Error(`chunk ${chunk.key}: wrote ${batchesDone} of ${totalBatches} batches`);
   }
-  const manifest = await writeArrowFile(
-    finalPath,
-    GENERATED_ROWS_SCHEMA,
-    concatParts(partsDir, totalBatches),
-    key,
-  );
+  const manifest = await writeArrowFile(finalPath, GENERATED_ROWS_SCHEMA, batches, key);
   rmSync(partsDir, { recursive: true, force: true });
   logActivityEvent({
     activity,

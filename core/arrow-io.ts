@@ -121,12 +121,15 @@ async function writeFully(file: FileHandle, chunk: Uint8Array): Promise<void> {
  * `schema` is required so an empty stream still gives a valid (zero-row) file; every batch
  * must have that schema. `manifestPath` is what the manifest calls the file (default: `path`).
  * Whatever fails (the batch source included), neither the file nor a temp file is left.
+ * `sync: false` skips the fsync before the rename, for scratch files whose loss in an OS
+ * crash costs only recomputation (a chunk's part files); such files must be checked when read.
  */
 export async function writeArrowFile(
   path: string,
   schema: Schema,
   batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>,
   manifestPath = path,
+  options: { sync?: boolean } = {},
 ): Promise<ArrowManifest> {
   mkdirSync(dirname(path), { recursive: true });
   const temp = tempPathFor(path);
@@ -155,7 +158,7 @@ export async function writeArrowFile(
     }
     writer.close();
     await flush();
-    await file.sync();
+    if (options.sync !== false) await file.sync();
     fileOpen = false;
     await file.close();
     renameSync(temp, path);

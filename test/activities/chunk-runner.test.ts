@@ -2,7 +2,7 @@
 // ConceptCaps run inputs, in a MockActivityEnvironment: how rows are cut into chunks must not
 // change them, and a chunk killed part-way resumes after its last finished batch.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -205,6 +205,30 @@ describe('chunk activities', () => {
     },
     120_000,
   );
+
+  it('recompute from a torn part on: parts are not fsynced, so an OS crash may cut one short', async () => {
+    const full = plan(5000)[0].chunks.find((c) => c.mode === 'latent')!;
+    const chunk: PlannedChunk = { ...full, key: full.key.replace('.arrow', '-torn.arrow') };
+    if (!existsSync(chunkPath(full))) await runChunk(job(full));
+    const activity = 'generateLatentChunk';
+    process.env.TAGFLOW_FAULTS = `${activity}@3`;
+    const first = new MockActivityEnvironment(
+      { attempt: 1 },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const beats: ChunkHeartbeat[] = [];
+    first.on('heartbeat', (d: ChunkHeartbeat) => beats.push(d));
+    await expect(runChunk(job(chunk), first)).rejects.toThrow(InjectedFault);
+    // Tear the second part: the file is there but holds only half its bytes.
+    const partsDir = `${chunkPath(chunk)}.parts`;
+    const second = join(partsDir, readdirSync(partsDir).sort()[1]);
+    writeFileSync(second, readFileSync(second).subarray(0, 1000));
+
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
+    const resumed = await runChunk(job(chunk), retry);
+    expect(resumed.resumedBatches).toBe(1);
+    expect(fileSha256(chunkPath(chunk))).toBe(fileSha256(chunkPath(full)));
+  }, 120_000);
 });
 
 function fileSha256(path: string): string {
