@@ -50,13 +50,13 @@ const workers = await createWorkers({
 const running = workers.run();
 
 /** Activity and child-workflow events of a run (and its children), in ms from the start. */
-async function printTimeline(workflowId: string, started: number): Promise<void> {
+async function printTimeline(workflowId: string, started: number, indent = ''): Promise<void> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const names = new Map<string, string>();
   for (const e of history.events ?? []) {
     const at =
       Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
-    const t = `${String(at - started).padStart(6)} ms`;
+    const t = `${indent}${String(at - started).padStart(6)} ms`;
     const sched = e.activityTaskScheduledEventAttributes;
     if (sched) {
       names.set(String(e.eventId), sched.activityType?.name ?? '?');
@@ -67,7 +67,11 @@ async function printTimeline(workflowId: string, started: number): Promise<void>
     const child = e.startChildWorkflowExecutionInitiatedEventAttributes;
     if (child) console.log(`${t}  child ${child.workflowId} initiated`);
     const childDone = e.childWorkflowExecutionCompletedEventAttributes;
-    if (childDone) console.log(`${t}  child ${childDone.workflowExecution?.workflowId} completed`);
+    if (childDone) {
+      const id = childDone.workflowExecution?.workflowId;
+      console.log(`${t}  child ${id} completed`);
+      if (id) await printTimeline(id, started, `${indent}    `);
+    }
   }
 }
 

@@ -148,5 +148,13 @@ export interface RunProgress {
 /** Sent by a temperature's child workflow to its parent as each chunk finishes. */
 export interface ChunkDone {
   temperatureIndex: number;
+  /** Rows of the chunk just finished. */
   rows: number;
+  /**
+   * The temperature's totals so far. Signals are not awaited, so they may arrive late or after
+   * the child's completion; totals (taken as a maximum) cannot double count. Absent in signals
+   * of runs started before they were added.
+   */
+  chunksDone?: number;
+  rowsDone?: number;
 }

@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -90,14 +91,21 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     temperatures: [],
   };
   setHandler(progressQuery, () => progress);
+  const recountProgress = () => {
+    progress.chunksDone = progress.temperatures.reduce((n, t) => n + t.chunksDone, 0);
+    progress.rowsGenerated = progress.temperatures.reduce((n, t) => n + t.rows, 0);
+  };
   setHandler(chunkDoneSignal, (done) => {
-    progress.chunksDone++;
-    progress.rowsGenerated += done.rows;
     const t = progress.temperatures[done.temperatureIndex];
-    if (t) {
+    if (!t) return;
+    if (done.chunksDone === undefined) {
       t.chunksDone++;
       t.rows += done.rows;
+    } else {
+      t.chunksDone = Math.max(t.chunksDone, done.chunksDone);
+      t.rows = Math.max(t.rows, done.rowsDone ?? 0);
     }
+    recountProgress();
   });
 
   async function stage<T>(name: StageName, run: () => Promise<T>): Promise<T> {
@@ -156,12 +164,22 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       seedCategories: g.seeded.seedCategories,
     };
     const generated = await stage('generate', () =>
-      mapWithConcurrency(plan, config.execution.maxParallelTemperatures, (temperaturePlan) =>
-        executeChild(generateTemperature, {
-          workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
-          args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        }),
+      mapWithConcurrency(
+        plan,
+        config.execution.maxParallelTemperatures,
+        async (temperaturePlan) => {
+          const summary = await executeChild(generateTemperature, {
+            workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
+            args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          });
+          // A finished temperature is exact, whatever its last progress signals are doing.
+          const t = progress.temperatures[temperaturePlan.temperatureIndex];
+          t.chunksDone = summary.chunks;
+          t.rows = summary.rows;
+          recountProgress();
+          return summary;
+        },
       ),
     );
     const rowsGenerated = generated.reduce((n, t) => n + t.rows, 0);
@@ -226,6 +244,7 @@ export async function generateTemperature({
   const parentId = workflowInfo().parent?.workflowId;
   const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
   let done = 0;
+  let rowsDone = 0;
   setHandler(progressQuery, () => ({
     runId: input.runId,
     stage: 'generate',
@@ -246,10 +265,18 @@ export async function generateTemperature({
           ? await gpu.generateSeededChunk(chunkJob)
           : await gpu.generateLatentChunk(chunkJob);
       done++;
-      await parent?.signal(chunkDoneSignal, {
+      rowsDone += summary.rows;
+      const report = parent?.signal(chunkDoneSignal, {
         temperatureIndex: plan.temperatureIndex,
         rows: summary.rows,
+        chunksDone: done,
+        rowsDone,
       });
+      // Progress is best-effort: the next chunk need not wait for the server to confirm the
+      // signal (two workflow-task round trips per chunk). Runs started before this change
+      // awaited it, and replay must give them the same commands.
+      if (patched('chunk-signal-not-awaited')) report?.catch(() => undefined);
+      else await report;
       return summary;
     },
   );
