@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
 import { dedupeGeneratedRows } from '../core/dedupe.js';
-import { planChunkKeys, planGeneration } from '../core/plan.js';
+import { planChunkKeys, planRunGeneration } from '../core/plan.js';
 import type { DedupeSummary, GroupCount } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
@@ -21,15 +21,7 @@ export function generatedChunkKeys(
   config: RunConfig,
   catalogueRows: number,
 ): string[] {
-  const g = config.generation;
-  const plan = planGeneration({
-    temperatures: g.temperatures,
-    catalogueRows,
-    seeded: g.seeded.enabled,
-    latent: g.latent.enabled,
-    latentRows: g.latent.rows,
-    chunkRows: g.chunkRows,
-  });
+  const plan = planRunGeneration(config.generation, catalogueRows);
   return planChunkKeys(plan).map((key) => runKey(runId, key));
 }
 

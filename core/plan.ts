@@ -4,6 +4,8 @@
 // payloads never need to carry lists of files.
 //
 // No Node imports here: workflow code imports this module.
+import type { RunConfig } from './config.js';
+import type { ChunkJob } from './run-types.js';
 
 export type GenerationMode = 'seeded' | 'latent';
 
@@ -89,4 +91,35 @@ export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
 /** All chunk keys of a plan in the stable order. */
 export function planChunkKeys(plan: readonly TemperaturePlan[]): string[] {
   return plan.flatMap((t) => t.chunks.map((c) => c.key));
+}
+
+/** The generation plan of a run's configuration over a catalogue of `catalogueRows` rows. */
+export function planRunGeneration(
+  generation: RunConfig['generation'],
+  catalogueRows: number,
+): TemperaturePlan[] {
+  return planGeneration({
+    temperatures: generation.temperatures,
+    catalogueRows,
+    seeded: generation.seeded.enabled,
+    latent: generation.latent.enabled,
+    latentRows: generation.latent.rows,
+    chunkRows: generation.chunkRows,
+  });
+}
+
+/** What every chunk job of a run shares; each job adds its chunk. */
+export function chunkJobBase(runId: string, config: RunConfig): Omit<ChunkJob, 'chunk'> {
+  const g = config.generation;
+  return {
+    runId,
+    artifacts: config.artifacts,
+    taxonomy: config.taxonomy,
+    modelPack: config.model.pack,
+    seed: config.seed,
+    batchSize: g.batchSize,
+    selection: g.selection,
+    countCoupling: g.countCoupling,
+    seedCategories: g.seeded.seedCategories,
+  };
 }

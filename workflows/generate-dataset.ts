@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
-import { planGeneration, type TemperaturePlan } from '../core/plan.js';
+import { chunkJobBase, planRunGeneration, type TemperaturePlan } from '../core/plan.js';
 import {
   type ChunkDone,
   type ChunkJob,
@@ -134,15 +134,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       cpu.fitCounts({ runId, config, catalogueRows: loaded.catalogue.rows }),
     );
 
-    const g = config.generation;
-    const plan = planGeneration({
-      temperatures: g.temperatures,
-      catalogueRows: loaded.catalogue.rows,
-      seeded: g.seeded.enabled,
-      latent: g.latent.enabled,
-      latentRows: g.latent.rows,
-      chunkRows: g.chunkRows,
-    });
+    const plan = planRunGeneration(config.generation, loaded.catalogue.rows);
     progress.chunksTotal = plan.reduce((n, t) => n + t.chunks.length, 0);
     progress.rowsPlanned = plan.reduce((n, t) => n + t.seededRows + t.latentRows, 0);
     progress.temperatures = plan.map((t) => ({
@@ -152,17 +144,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       chunksTotal: t.chunks.length,
       rows: 0,
     }));
-    const jobBase: Omit<ChunkJob, 'chunk'> = {
-      runId,
-      artifacts: config.artifacts,
-      taxonomy: config.taxonomy,
-      modelPack: config.model.pack,
-      seed: config.seed,
-      batchSize: g.batchSize,
-      selection: g.selection,
-      countCoupling: g.countCoupling,
-      seedCategories: g.seeded.seedCategories,
-    };
+    const jobBase = chunkJobBase(runId, config);
     const generated = await stage('generate', () =>
       mapWithConcurrency(
         plan,

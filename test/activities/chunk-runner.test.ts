@@ -20,7 +20,7 @@ import { LocalArtifactStore, runKey } from '../../core/artifact-store.js';
 import type { RunConfig } from '../../core/config.js';
 import { GeneratedRowsView } from '../../core/generated-rows.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
-import { type PlannedChunk, planGeneration } from '../../core/plan.js';
+import { chunkJobBase, type PlannedChunk, planGeneration } from '../../core/plan.js';
 import type { ChunkJob, ChunkSummary, LoadSummary } from '../../core/run-types.js';
 import { loadTaxonomy } from '../../core/taxonomy.js';
 import { conceptcapsConfig, readActivityLog, tempDir } from '../helpers/pipeline.js';
@@ -54,18 +54,21 @@ afterAll(async () => {
 });
 
 function job(chunk: PlannedChunk): ChunkJob {
-  return {
-    runId: RUN,
-    artifacts: config.artifacts,
-    taxonomy: config.taxonomy,
-    modelPack: config.model.pack,
-    seed: config.seed,
-    batchSize: BATCH,
-    selection: config.generation.selection,
-    countCoupling: config.generation.countCoupling,
-    seedCategories: config.generation.seeded.seedCategories,
-    chunk,
-  };
+  return { ...chunkJobBase(RUN, config), batchSize: BATCH, chunk };
+}
+
+/** Attempt 1 of `chunk`, killed by an injected fault after 3 batches; its heartbeats. */
+async function attemptKilledAfterThreeBatches(
+  activity: string,
+  chunk: PlannedChunk,
+): Promise<ChunkHeartbeat[]> {
+  process.env.TAGFLOW_FAULTS = `${activity}@3`;
+  // (The mock's logger reports the injected failure; only errors are worth printing.)
+  const first = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+  const beats: ChunkHeartbeat[] = [];
+  first.on('heartbeat', (d: ChunkHeartbeat) => beats.push(d));
+  await expect(runChunk(job(chunk), first)).rejects.toThrow(InjectedFault);
+  return beats;
 }
 
 function runChunk(j: ChunkJob, env = new MockActivityEnvironment()): Promise<ChunkSummary> {
@@ -150,17 +153,8 @@ describe('chunk activities', () => {
       };
       const log = join(dir, `${mode}-activity.log`);
       try {
-        // Attempt 1 dies after writing 3 batches.
-        process.env.TAGFLOW_FAULTS = `${activity}@3`;
         process.env.TAGFLOW_ACTIVITY_LOG = log;
-        // (The mock's logger reports the injected failure; only errors are worth printing.)
-        const first = new MockActivityEnvironment(
-          { attempt: 1 },
-          { logger: new DefaultLogger('ERROR') },
-        );
-        const beats: ChunkHeartbeat[] = [];
-        first.on('heartbeat', (d: ChunkHeartbeat) => beats.push(d));
-        await expect(runChunk(job(chunk), first)).rejects.toThrow(InjectedFault);
+        const beats = await attemptKilledAfterThreeBatches(activity, chunk);
         expect(beats.map((b) => b.batchesDone)).toEqual([1, 2, 3]);
         expect(decodedRows).toBe(3 * BATCH);
         expect(existsSync(chunkPath(chunk))).toBe(false);
@@ -210,15 +204,7 @@ describe('chunk activities', () => {
     const full = plan(5000)[0].chunks.find((c) => c.mode === 'latent')!;
     const chunk: PlannedChunk = { ...full, key: full.key.replace('.arrow', '-torn.arrow') };
     if (!existsSync(chunkPath(full))) await runChunk(job(full));
-    const activity = 'generateLatentChunk';
-    process.env.TAGFLOW_FAULTS = `${activity}@3`;
-    const first = new MockActivityEnvironment(
-      { attempt: 1 },
-      { logger: new DefaultLogger('ERROR') },
-    );
-    const beats: ChunkHeartbeat[] = [];
-    first.on('heartbeat', (d: ChunkHeartbeat) => beats.push(d));
-    await expect(runChunk(job(chunk), first)).rejects.toThrow(InjectedFault);
+    const beats = await attemptKilledAfterThreeBatches('generateLatentChunk', chunk);
     // Tear the second part: the file is there but holds only half its bytes.
     const partsDir = `${chunkPath(chunk)}.parts`;
     const second = join(partsDir, readdirSync(partsDir).sort()[1]);

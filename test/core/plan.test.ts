@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chunkJobBase,
   chunkKey,
   latentRowsPerTemperature,
   planChunkKeys,
   planGeneration,
+  planRunGeneration,
 } from '../../core/plan.js';
+import { demoConfig, tempDir } from '../helpers/pipeline.js';
 
 const temperatures = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
 
@@ -90,5 +93,45 @@ describe('planGeneration', () => {
     expect(chunkKey('latent', 3, 900, 1800)).toBe(
       'generated/t003-1latent-r0000000900-0000001800.arrow',
     );
+  });
+});
+
+describe('planRunGeneration and chunkJobBase', () => {
+  const config = demoConfig('plan-spec', tempDir('plan'), {
+    seed: 11,
+    generation: {
+      temperatures: [0.5, 2],
+      seeded: { enabled: false },
+      latent: { rows: 9 },
+      chunkRows: 4,
+      selection: 'sample',
+      countCoupling: 'coupled',
+    },
+  });
+
+  it("plans the configuration's temperatures, modes, latent rows and chunk size", () => {
+    const plan = planRunGeneration(config.generation, 300);
+    expect(plan.map((t) => [t.temperature, t.seededRows, t.latentRows])).toEqual([
+      [0.5, 0, 5],
+      [2, 0, 4],
+    ]);
+    expect(plan[0].chunks.map((c) => [c.mode, c.rowStart, c.rowEnd])).toEqual([
+      ['latent', 0, 4],
+      ['latent', 4, 5],
+    ]);
+  });
+
+  it("carries the run's generation settings into every chunk job", () => {
+    expect(chunkJobBase('run-7', config)).toEqual({
+      runId: 'run-7',
+      artifacts: config.artifacts,
+      taxonomy: config.taxonomy,
+      modelPack: config.model.pack,
+      seed: 11,
+      batchSize: config.generation.batchSize,
+      selection: 'sample',
+      countCoupling: 'coupled',
+      seedCategories: config.generation.seeded.seedCategories,
+    });
   });
 });

@@ -9,7 +9,7 @@ import { createActivities } from '../../activities/index.js';
 import { artifactStore } from '../../activities/run-inputs.js';
 import type { ArtifactStore } from '../../core/artifact-store.js';
 import type { RunConfig, RunConfigInput } from '../../core/config.js';
-import { planGeneration } from '../../core/plan.js';
+import { chunkJobBase, planRunGeneration } from '../../core/plan.js';
 import type {
   CountsSummary,
   DedupeSummary,
@@ -70,28 +70,10 @@ export async function demoRunThrough(
   if (want('counts'))
     run.counts = await inActivity(activities.fitCounts, [{ runId, config, catalogueRows }]);
   if (want('generate')) {
-    const g = config.generation;
-    const plan = planGeneration({
-      temperatures: g.temperatures,
-      catalogueRows,
-      seeded: g.seeded.enabled,
-      latent: g.latent.enabled,
-      latentRows: g.latent.rows,
-      chunkRows: g.chunkRows,
-    });
+    const plan = planRunGeneration(config.generation, catalogueRows);
     run.rowsGenerated = 0;
     for (const chunk of plan.flatMap((t) => t.chunks)) {
-      const job = {
-        runId,
-        artifacts: config.artifacts,
-        taxonomy: config.taxonomy,
-        modelPack: config.model.pack,
-        seed: config.seed,
-        batchSize: g.batchSize,
-        selection: g.selection,
-        seedCategories: g.seeded.seedCategories,
-        chunk,
-      };
+      const job = { ...chunkJobBase(runId, config), chunk };
       const fn =
         chunk.mode === 'seeded' ? activities.generateSeededChunk : activities.generateLatentChunk;
       run.rowsGenerated += (await inActivity(fn, [job])).rows;
