@@ -6,10 +6,10 @@
 // records, provided their parts are on disk and readable. When all batches are there, the
 // chunk file is written (atomically, fsynced) from the batches in memory — those this attempt
 // computed, and those it read back from an earlier attempt's parts — and the parts are
-// removed. Parts are not fsynced: they only save recomputation, a part lost or torn by an OS
-// crash is simply recomputed, so paying a disk flush per batch would buy nothing. A chunk file that already
-// exists was finished by an earlier attempt whose completion never reached the server: it is
-// returned as is, not recomputed. Rows are a pure function of their keys, so the result is
+// removed. Parts are not fsynced: they only save recomputation, and a part lost or torn by an
+// OS crash is simply computed again, so a disk flush per batch would buy nothing. A chunk file
+// that already exists was finished by an earlier attempt whose completion never reached the
+// server: it is returned as is, not recomputed. Rows are a pure function of their keys, so the result is
 // the same bytes however often the chunk was interrupted.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
