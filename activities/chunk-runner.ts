@@ -1,9 +1,11 @@
 // Runs one generation chunk as a resumable activity.
 //
-// Each finished batch is written atomically as a part file beside the chunk's final file,
-// and the activity heartbeats `{ batchesDone }`. A retried attempt (worker lost, injected
-// fault, timeout) reads the last heartbeat's details and continues after the batches it
-// records, provided their parts are on disk and readable. When all batches are there, the
+// Finished batches are checkpointed as part files beside the chunk's final file (one per
+// batch, written atomically) once `checkpointSeconds` of work have passed since the last
+// checkpoint, and the activity heartbeats `{ batchesDone }`, the batches saved so far. A short
+// chunk thus writes its rows once; a long one loses at most that much work to a crash. A
+// retried attempt (worker lost, injected fault, timeout) reads the last heartbeat's details
+// and continues after the batches it records, provided their parts are on disk and readable. When all batches are there, the
 // chunk file is written (atomically, fsynced) from the batches in memory — those this attempt
 // computed, and those it read back from an earlier attempt's parts — and the parts are
 // removed. Parts are not fsynced: they only save recomputation, and a part lost or torn by an
@@ -28,7 +30,9 @@ import type { PlannedChunk } from '../core/plan.js';
 import { logActivityEvent, maybeFailAfterBatches } from './instrumentation.js';
 
 export interface ChunkHeartbeat {
+  /** Batches saved as part files: where a retry resumes. */
   batchesDone: number;
+  /** Rows computed by this attempt (progress). */
   rowsDone: number;
 }
 
@@ -45,15 +49,16 @@ const partName = (batch: number) => `part-${String(batch).padStart(6, '0')}.arro
  * The batches of parts 0..k−1 of an earlier attempt, for the largest k ≤ `limit` such that all
  * of them are present and readable (a torn part ends the run of usable ones).
  */
-async function readParts(partsDir: string, limit: number): Promise<RecordBatch[][]> {
+async function readParts(partsDir: string, limit: number): Promise<RecordBatch[]> {
   if (limit === 0 || !existsSync(partsDir)) return [];
   const present = new Set(readdirSync(partsDir));
-  const parts: RecordBatch[][] = [];
+  const parts: RecordBatch[] = [];
   for (let b = 0; b < limit && present.has(partName(b)); b++) {
     try {
       const batches: RecordBatch[] = [];
       for await (const batch of readArrowBatches(join(partsDir, partName(b)))) batches.push(batch);
-      parts.push(batches);
+      if (batches.length !== 1) break;
+      parts.push(batches[0]);
     } catch {
       break;
     }
@@ -67,6 +72,8 @@ export async function runGenerationChunk(params: {
   runId: string;
   chunk: PlannedChunk;
   totalBatches: number;
+  /** Seconds of work between checkpoints (0: after every batch). */
+  checkpointSeconds: number;
   /** Yields the chunk's batches from `startBatch` on. */
   batches: (startBatch: number) => AsyncIterable<RecordBatch>;
 }): Promise<ChunkResult> {
@@ -91,22 +98,29 @@ export async function runGenerationChunk(params: {
   }
 
   const recorded = (context.info.heartbeatDetails as ChunkHeartbeat | undefined)?.batchesDone ?? 0;
-  const taken = await readParts(partsDir, recorded);
-  const startBatch = taken.length;
-  const batches = taken.flat();
+  // Batch b of the chunk is batches[b]: those taken over from parts, then those computed.
+  const batches = await readParts(partsDir, recorded);
+  const startBatch = batches.length;
   if (startBatch === 0) rmSync(partsDir, { recursive: true, force: true });
   logActivityEvent({ activity, key: chunk.key, event: 'start', startBatch });
 
   let batchesDone = startBatch;
+  let saved = startBatch;
   let rowsDone = 0;
+  let lastCheckpoint = Date.now();
   for await (const batch of params.batches(startBatch)) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure('chunk cancelled');
-    const part = join(partsDir, partName(batchesDone));
-    await writeArrowFile(part, GENERATED_ROWS_SCHEMA, [batch], part, { sync: false });
     batches.push(batch);
     batchesDone++;
     rowsDone += batch.numRows;
-    context.heartbeat({ batchesDone, rowsDone } satisfies ChunkHeartbeat);
+    if (Date.now() - lastCheckpoint >= params.checkpointSeconds * 1000) {
+      for (; saved < batchesDone; saved++) {
+        const part = join(partsDir, partName(saved));
+        await writeArrowFile(part, GENERATED_ROWS_SCHEMA, [batches[saved]], part, { sync: false });
+      }
+      lastCheckpoint = Date.now();
+    }
+    context.heartbeat({ batchesDone: saved, rowsDone } satisfies ChunkHeartbeat);
     maybeFailAfterBatches(activity, batchesDone);
   }
   if (batchesDone !== totalBatches) {

@@ -73,6 +73,7 @@ export function makeGenerateLatentChunk(device: Device, threads?: number) {
       runId: job.runId,
       chunk: job.chunk,
       totalBatches: batchCount(job.chunk, job.batchSize),
+      checkpointSeconds: job.checkpointSeconds ?? 0,
       batches: (startBatch) =>
         generateLatentBatches({
           runner,

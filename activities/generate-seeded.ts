@@ -22,6 +22,7 @@ export function makeGenerateSeededChunk(device: Device, threads?: number) {
       runId: job.runId,
       chunk: job.chunk,
       totalBatches: batchCount(job.chunk, job.batchSize),
+      checkpointSeconds: job.checkpointSeconds ?? 0,
       batches: (startBatch) =>
         generateSeededBatches({
           runner,

@@ -4,11 +4,12 @@
 // Ceiling: the model calls alone over the same rows in the same batches (seeded: encode +
 // decode per row; latent: decode), inputs prepared beforehand. Stage: the chunk activity's
 // real path — generateSeededBatches / generateLatentBatches (seed and ε draws, count
-// sampling, top-k selection, Arrow batch building) driven by runGenerationChunk (part file
-// per batch, heartbeat, final concatenation), under MockActivityEnvironment. Measurements are
-// interleaved (ceiling, stage, ceiling, stage …) and the median of each is reported, so the
-// ratio compares numbers taken side by side on a noisy shared machine. "Batches only" is the
-// generator with the real model but no files: the gap to "stage" is the chunk runner's I/O.
+// sampling, top-k selection, Arrow batch building) driven by runGenerationChunk (heartbeats,
+// part files at the default checkpoint interval, the chunk file), under
+// MockActivityEnvironment. Measurements are interleaved (ceiling, stage, ceiling, stage …) and
+// the median of each is reported, so the ratio compares numbers taken side by side on a noisy
+// shared machine. "Batches only" is the generator with the real model but no files: the gap to
+// "stage" is the chunk runner's I/O.
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { runGenerationChunk } from '../activities/chunk-runner.js';
 import { LocalArtifactStore } from '../core/artifact-store.js';
 import { readCatalogue } from '../core/catalogue.js';
+import { DEFAULT_CHECKPOINT_SECONDS } from '../core/config.js';
 import { countSampler, fitCountModel, sampleCounts } from '../core/count-model.js';
 import {
   batchCount,
@@ -144,6 +146,7 @@ try {
         runId,
         chunk: { ...spec, mode, key: chunkKey(mode, temperatureIndex, rowStart, rowEnd) },
         totalBatches: batchCount(spec, BATCH),
+        checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
         batches: (startBatch) =>
           mode === 'seeded'
             ? generateSeededBatches({

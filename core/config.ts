@@ -11,6 +11,9 @@ import { NOTEBOOK_COUNT_PARAMS } from './count-model.js';
 import { ValidationError } from './errors.js';
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
+/** Default `execution.checkpointSeconds`: the work a retried chunk may lose. */
+export const DEFAULT_CHECKPOINT_SECONDS = 10;
+
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
 
 /** The notebook's hard-coded count model (`generate_synthetic_correlated_data`), as config. */
@@ -158,9 +161,15 @@ export const RunConfigSchema = z
       .object({
         maxParallelChunks: positiveInt.default(4),
         maxParallelTemperatures: positiveInt.default(8),
+        /** Work a retried chunk may lose: seconds between part files (0: after every batch). */
+        checkpointSeconds: z.number().nonnegative().default(DEFAULT_CHECKPOINT_SECONDS),
       })
       .strict()
-      .default({ maxParallelChunks: 4, maxParallelTemperatures: 8 }),
+      .default({
+        maxParallelChunks: 4,
+        maxParallelTemperatures: 8,
+        checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
+      }),
     /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
     artifacts: path.default('.tagflow/artifacts'),
   })

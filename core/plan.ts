@@ -121,5 +121,6 @@ export function chunkJobBase(runId: string, config: RunConfig): Omit<ChunkJob, '
     selection: g.selection,
     countCoupling: g.countCoupling,
     seedCategories: g.seeded.seedCategories,
+    checkpointSeconds: config.execution.checkpointSeconds,
   };
 }

@@ -65,6 +65,8 @@ export interface ChunkJob {
   /** Absent in jobs scheduled before the option existed: independent. */
   countCoupling?: 'independent' | 'coupled';
   seedCategories: string[];
+  /** Seconds between part files; absent in jobs scheduled before the option existed: 0. */
+  checkpointSeconds?: number;
   chunk: PlannedChunk;
 }
 

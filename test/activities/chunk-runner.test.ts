@@ -53,21 +53,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function job(chunk: PlannedChunk): ChunkJob {
-  return { ...chunkJobBase(RUN, config), batchSize: BATCH, chunk };
+/** A chunk job that checkpoints after every batch (the run's default waits 10 s). */
+function job(chunk: PlannedChunk, checkpointSeconds = 0): ChunkJob {
+  return { ...chunkJobBase(RUN, config), batchSize: BATCH, checkpointSeconds, chunk };
 }
 
-/** Attempt 1 of `chunk`, killed by an injected fault after 3 batches; its heartbeats. */
+/** Attempt 1 of the job, killed by an injected fault after 3 batches; its heartbeats. */
 async function attemptKilledAfterThreeBatches(
   activity: string,
-  chunk: PlannedChunk,
+  killed: ChunkJob,
 ): Promise<ChunkHeartbeat[]> {
   process.env.TAGFLOW_FAULTS = `${activity}@3`;
   // (The mock's logger reports the injected failure; only errors are worth printing.)
   const first = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
   const beats: ChunkHeartbeat[] = [];
   first.on('heartbeat', (d: ChunkHeartbeat) => beats.push(d));
-  await expect(runChunk(job(chunk), first)).rejects.toThrow(InjectedFault);
+  await expect(runChunk(killed, first)).rejects.toThrow(InjectedFault);
   return beats;
 }
 
@@ -154,7 +155,7 @@ describe('chunk activities', () => {
       const log = join(dir, `${mode}-activity.log`);
       try {
         process.env.TAGFLOW_ACTIVITY_LOG = log;
-        const beats = await attemptKilledAfterThreeBatches(activity, chunk);
+        const beats = await attemptKilledAfterThreeBatches(activity, job(chunk));
         expect(beats.map((b) => b.batchesDone)).toEqual([1, 2, 3]);
         expect(decodedRows).toBe(3 * BATCH);
         expect(existsSync(chunkPath(chunk))).toBe(false);
@@ -204,7 +205,7 @@ describe('chunk activities', () => {
     const full = plan(5000)[0].chunks.find((c) => c.mode === 'latent')!;
     const chunk: PlannedChunk = { ...full, key: full.key.replace('.arrow', '-torn.arrow') };
     if (!existsSync(chunkPath(full))) await runChunk(job(full));
-    const beats = await attemptKilledAfterThreeBatches('generateLatentChunk', chunk);
+    const beats = await attemptKilledAfterThreeBatches('generateLatentChunk', job(chunk));
     // Tear the second part: the file is there but holds only half its bytes.
     const partsDir = `${chunkPath(chunk)}.parts`;
     const second = join(partsDir, readdirSync(partsDir).sort()[1]);
@@ -213,6 +214,23 @@ describe('chunk activities', () => {
     const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
     const resumed = await runChunk(job(chunk), retry);
     expect(resumed.resumedBatches).toBe(1);
+    expect(fileSha256(chunkPath(chunk))).toBe(fileSha256(chunkPath(full)));
+  }, 120_000);
+  it('write no part files before the checkpoint interval: a retry then computes the chunk again', async () => {
+    const full = plan(5000)[0].chunks.find((c) => c.mode === 'seeded')!;
+    const chunk: PlannedChunk = { ...full, key: full.key.replace('.arrow', '-unsaved.arrow') };
+    if (!existsSync(chunkPath(full))) await runChunk(job(full));
+    const beats = await attemptKilledAfterThreeBatches('generateSeededChunk', job(chunk, 3600));
+    expect(beats.map((b) => [b.batchesDone, b.rowsDone])).toEqual([
+      [0, BATCH],
+      [0, 2 * BATCH],
+      [0, 3 * BATCH],
+    ]);
+    expect(existsSync(`${chunkPath(chunk)}.parts`)).toBe(false);
+
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
+    const again = await runChunk(job(chunk, 3600), retry);
+    expect(again.resumedBatches).toBe(0);
     expect(fileSha256(chunkPath(chunk))).toBe(fileSha256(chunkPath(full)));
   }, 120_000);
 });

@@ -107,6 +107,7 @@ describe('planRunGeneration and chunkJobBase', () => {
       selection: 'sample',
       countCoupling: 'coupled',
     },
+    execution: { maxParallelChunks: 4, maxParallelTemperatures: 8, checkpointSeconds: 2.5 },
   });
 
   it("plans the configuration's temperatures, modes, latent rows and chunk size", () => {
@@ -132,6 +133,7 @@ describe('planRunGeneration and chunkJobBase', () => {
       selection: 'sample',
       countCoupling: 'coupled',
       seedCategories: config.generation.seeded.seedCategories,
+      checkpointSeconds: 2.5,
     });
   });
 });

@@ -122,9 +122,11 @@ describe('generateDataset workflow', () => {
   }, 240_000);
 
   it('gives the identical dataset when every stage fails once and is retried', async () => {
-    // Other chunk and batch sizes too: the rows must not depend on them either.
+    // Other chunk and batch sizes too: the rows must not depend on them either. Chunks save
+    // every batch (checkpointSeconds 0), so a chunk failing after one batch resumes after it.
     const config = await conceptcapsConfig(`cc-faults-${randomUUID().slice(0, 8)}`, dir, {
       generation: { chunkRows: 700, batchSize: 300 },
+      execution: { maxParallelChunks: 4, maxParallelTemperatures: 8, checkpointSeconds: 0 },
     });
     const startedAt = Date.now();
     process.env.TAGFLOW_FAULTS =
