@@ -1,3 +1,4 @@
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { describe, expect, it } from 'vitest';
 import { RowStream, rowStream, Stage, type StreamKey, streamState } from '../../core/rng.js';
 
@@ -103,6 +104,28 @@ describe('rowStream', () => {
     expect(Math.abs(beyond - 0.05)).toBeLessThan(0.003);
   });
 
+  it('draws standard normals whose distribution is N(0, 1): Kolmogorov–Smirnov and the far tails', () => {
+    // 10^6 draws over many rows, so rectangles, wedges and the tail beyond R = 3.4426 (the
+    // ziggurat's three paths) all show up in the empirical CDF.
+    const values = new Float64Array(1_000_000);
+    for (let row = 0; row < 10_000; row++)
+      rowStream({ ...key, row }).fillNormal(values, row * 100, 100);
+    values.sort();
+    let d = 0;
+    for (let i = 0; i < values.length; i++) {
+      const cdf = normalCdf(values[i], 0, 1);
+      d = Math.max(d, Math.abs((i + 1) / values.length - cdf), Math.abs(i / values.length - cdf));
+    }
+    // The 1 % critical value of D for n = 10^6 is 1.63 / √n = 0.00163.
+    expect(d).toBeLessThan(0.00163);
+    // Mass beyond ±R is 2·(1 − Φ(R)) = 5.76e-4 (576 ± 24 expected draws); beyond ±4.5, 6.8e-6.
+    const beyondR = values.filter((v) => Math.abs(v) > 3.442619855899).length;
+    expect(Math.abs(beyondR - 576)).toBeLessThan(5 * 24);
+    const beyond45 = values.filter((v) => Math.abs(v) > 4.5).length;
+    expect(beyond45).toBeGreaterThan(0);
+    expect(beyond45).toBeLessThan(20);
+  });
+
   it('draws independent standard normals across rows (one draw per row stream)', () => {
     const firsts = new Float64Array(200_000);
     const seconds = new Float64Array(200_000);
@@ -114,7 +137,7 @@ describe('rowStream', () => {
     const { mean, variance } = meanAndVariance(firsts);
     expect(Math.abs(mean)).toBeLessThan(0.011);
     expect(Math.abs(variance - 1)).toBeLessThan(0.016);
-    // Neighbouring rows and the two halves of a Box–Muller pair are uncorrelated.
+    // Neighbouring rows and successive draws of one row are uncorrelated.
     let neighbours = 0;
     let pair = 0;
     for (let i = 0; i < firsts.length - 1; i++) {
