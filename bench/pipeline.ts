@@ -45,7 +45,7 @@ const workers = await createWorkers({
   device: 'cpu',
   queuePrefix,
   // As embedded mode runs it: one process, inference and the CPU stages overlapping.
-  maxConcurrentActivities: { cpu: 2, gpu: 2 },
+  maxConcurrentActivities: { cpu: 2, gpu: 4 },
 });
 const running = workers.run();
 
