@@ -171,8 +171,6 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       ),
     );
     const rowsGenerated = generated.reduce((n, t) => n + t.rows, 0);
-    progress.rowsGenerated = rowsGenerated;
-    progress.chunksDone = progress.chunksTotal;
 
     const catalogueRows = loaded.catalogue.rows;
     const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
