@@ -134,6 +134,32 @@ function waitForExit(child: ChildProcess, graceMs: number): Promise<void> {
 
 /** Starts `temporal server start-dev` and resolves once it answers on its gRPC port. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  // A port found free can be taken by another process before the server binds it (tests and
+  // runs start servers side by side; the CLI picks its HTTP and metrics ports the same way).
+  // When a port chosen at random is lost like that, start again with fresh ones; a port the
+  // caller named is never swapped for another.
+  const fixed = new Set([options.port, options.uiPort].filter((p) => p !== undefined));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      const lost = portLostAtStartup((err as Error).message);
+      if (lost === undefined || fixed.has(lost) || attempt === 3) throw err;
+    }
+  }
+}
+
+/**
+ * The port a dev server could not bind, from its start-up failure (which quotes the log's
+ * last lines; the log is appended across attempts, so the newest such line counts).
+ */
+export function portLostAtStartup(message: string): number | undefined {
+  const lines = [...message.matchAll(/listen tcp \S*:(\d+): bind: address already in use/g)];
+  const last = lines.at(-1);
+  return last ? Number(last[1]) : undefined;
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ip = options.ip ?? '127.0.0.1';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { freePort, startDevServer } from '../../infra/dev-server.js';
+import { freePort, portLostAtStartup, startDevServer } from '../../infra/dev-server.js';
 
 function alive(pid: number): boolean {
   try {
@@ -96,6 +96,18 @@ describe('Temporal dev server', () => {
       await blocker.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('knows which port a server lost at start-up, so a randomly chosen one can be picked again', () => {
+    // The line the CLI logs when its HTTP API port was taken between choosing and binding it.
+    const message =
+      'The Temporal dev server exited during start-up (code 1). Last lines of dev-server.log:\n' +
+      '{"level":"ERROR","msg":"failed listening for HTTP API on 127.0.0.1:46269: listen tcp 127.0.0.1:46269: bind: address already in use"}\n' +
+      '{"level":"ERROR","msg":"listen tcp 127.0.0.1:51000: bind: address already in use"}';
+    expect(portLostAtStartup(message)).toBe(51000);
+    expect(portLostAtStartup('The Temporal dev server exited during start-up (code 1).')).toBe(
+      undefined,
+    );
   });
 
   it('leaves no server behind when its owner is killed with SIGKILL', async () => {
