@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../activities/evaluate.js';
-import { publish } from '../../activities/publish.js';
 import { version } from '../../core/version.js';
-import { demoRunThrough, inActivity } from '../helpers/demo-activities.js';
+import { demoRunThrough, inActivity, publishDemoRun } from '../helpers/demo-activities.js';
 
 function filesUnder(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -17,15 +16,7 @@ describe('publish', () => {
   it('publishes the splits to the folder target with a card describing this run and the report', async () => {
     const run = await demoRunThrough('split', { output: { csv: true } });
     await inActivity(evaluate, [{ runId: run.runId, config: run.config }]);
-    const summary = await inActivity(publish, [
-      {
-        runId: run.runId,
-        config: run.config,
-        rowsGenerated: run.rowsGenerated!,
-        rowsUnique: run.deduped!.rowsOut,
-        splits: run.split!.counts,
-      },
-    ]);
+    const summary = await publishDemoRun(run);
     expect(summary.target).toBe(run.config.output.target);
     expect(summary.commit).toBeUndefined();
     const dir = fileURLToPath(summary.target);

@@ -4,13 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runWorkflowId } from '../../workflows/generate-dataset.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
 import { REPO_ROOT, runCli, tempDir } from '../helpers/pipeline.js';
-import { startTestWorkers, temporalSettings, testClient } from '../helpers/temporal.js';
+import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';
 
 const dir = tempDir('bad-input');
 const demo = (file: string) => join(REPO_ROOT, 'data', 'demo', file);
@@ -40,24 +39,13 @@ function writeConfig(
 }
 
 describe('bad input', () => {
-  let workers: Awaited<ReturnType<typeof startTestWorkers>>;
-  let client: Client;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    workers = await startTestWorkers();
-    ({ client, close } = await testClient());
-  });
-  afterAll(async () => {
-    await workers?.shutdown();
-    await close?.();
-  });
+  const temporal = useTestTemporal();
 
   async function run(name: string, changes: Record<string, unknown>) {
     const { file, target } = writeConfig(name, changes);
     const started = Date.now();
     const cli = await runCli(
-      ['run', '--config', file, '--no-progress', '--queue-prefix', workers.queuePrefix],
+      ['run', '--config', file, '--no-progress', '--queue-prefix', temporal.workers.queuePrefix],
       {
         env: { TEMPORAL_ADDRESS: temporalSettings().address },
       },
@@ -67,7 +55,7 @@ describe('bad input', () => {
 
   /** The run's workflow failed, and no activity was tried more than once. */
   async function expectFailedWithoutRetries(name: string) {
-    const handle = client.workflow.getHandle(runWorkflowId(name));
+    const handle = temporal.client.workflow.getHandle(runWorkflowId(name));
     expect((await handle.describe()).status.name).toBe('FAILED');
     const history = await handle.fetchHistory();
     const attempts = (history.events ?? []).flatMap(

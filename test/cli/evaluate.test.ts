@@ -5,23 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../activities/evaluate.js';
-import { publish } from '../../activities/publish.js';
-import { demoRunThrough, inActivity } from '../helpers/demo-activities.js';
+import { demoRunThrough, inActivity, publishDemoRun } from '../helpers/demo-activities.js';
 import { REPO_ROOT, runCli } from '../helpers/pipeline.js';
 
 describe('tagflow evaluate', () => {
   it('reports on a published dataset what the run measured on its rows', async () => {
     const run = await demoRunThrough('split');
     const inRun = await inActivity(evaluate, [{ runId: run.runId, config: run.config }]);
-    const published = await inActivity(publish, [
-      {
-        runId: run.runId,
-        config: run.config,
-        rowsGenerated: run.rowsGenerated!,
-        rowsUnique: run.deduped!.rowsOut,
-        splits: run.split!.counts,
-      },
-    ]);
+    const published = await publishDemoRun(run);
     const dataset = fileURLToPath(published.target);
     const out = join(run.dir, 'evaluation');
     const result = await runCli([

@@ -5,14 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { scheduleId } from '../../cli/schedule.js';
 import type { RunResult } from '../../core/run-types.js';
 import { derivedSeed } from '../../workflows/scheduled-run.js';
 import { datasetDigest, REPO_ROOT, runCli, tempDir, waitUntil } from '../helpers/pipeline.js';
-import { startTestWorkers, temporalSettings, testClient } from '../helpers/temporal.js';
+import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';
 
 const dir = tempDir('schedule');
 const demo = (file: string) => join(REPO_ROOT, 'data', 'demo', file);
@@ -20,20 +19,16 @@ const name = `sched-${randomUUID().slice(0, 8)}`;
 const target = join(dir, 'out', name);
 
 describe('tagflow schedule', () => {
-  let workers: Awaited<ReturnType<typeof startTestWorkers>>;
-  let client: Client;
-  let close: () => Promise<void>;
+  const temporal = useTestTemporal();
   let configFile: string;
 
   const cli = (...args: string[]) =>
     runCli(['schedule', ...args], { env: { TEMPORAL_ADDRESS: temporalSettings().address } });
-  const handle = () => client.schedule.getHandle(scheduleId(name));
+  const handle = () => temporal.client.schedule.getHandle(scheduleId(name));
   const startedRuns = async () =>
     (await handle().describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
 
   beforeAll(async () => {
-    workers = await startTestWorkers();
-    ({ client, close } = await testClient());
     configFile = join(dir, `${name}.yaml`);
     // Small runs (one temperature, no evaluation), so several fit in the test.
     writeFileSync(
@@ -56,8 +51,6 @@ describe('tagflow schedule', () => {
     await handle()
       .delete()
       .catch(() => undefined);
-    await workers?.shutdown();
-    await close?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -69,7 +62,7 @@ describe('tagflow schedule', () => {
       '--every',
       '3s',
       '--queue-prefix',
-      workers.queuePrefix,
+      temporal.workers.queuePrefix,
     );
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(new RegExp(`schedule ${name} created \\(every 3s\\)`));
@@ -77,7 +70,7 @@ describe('tagflow schedule', () => {
     await waitUntil(async () => (await startedRuns()).length >= 2, 60_000, 'two scheduled runs');
     const [first, second] = (await startedRuns()).slice(0, 2);
     const results: RunResult[] = await Promise.all(
-      [first, second].map((id) => client.workflow.getHandle(id).result()),
+      [first, second].map((id) => temporal.client.workflow.getHandle(id).result()),
     );
     const revisions = results.map((r) => /^.*-(\d{8}T\d{6}Z)$/.exec(r.runId)?.[1]);
     expect(revisions.every(Boolean)).toBe(true);
@@ -115,7 +108,7 @@ describe('tagflow schedule', () => {
     expect(triggered.stdout).toMatch(new RegExp(`schedule ${name}: triggered`));
     await waitUntil(async () => (await startedRuns()).length > before, 30_000, 'triggered run');
     const manual = (await startedRuns()).at(-1)!;
-    const result: RunResult = await client.workflow.getHandle(manual).result();
+    const result: RunResult = await temporal.client.workflow.getHandle(manual).result();
     expect(existsSync(fileURLToPath(result.target))).toBe(true);
 
     const unpaused = await cli('unpause', name);

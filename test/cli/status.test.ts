@@ -1,29 +1,18 @@
 // `tagflow status <run>` on runs that completed, failed, are going, or never were.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunConfigInput } from '../../core/config.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
 import { runWorkflowId } from '../../workflows/generate-dataset.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import { demoConfig, runCli, tempDir } from '../helpers/pipeline.js';
-import { startTestWorkers, temporalSettings, testClient } from '../helpers/temporal.js';
+import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';
 
 const dir = tempDir('status');
 
 describe('tagflow status', () => {
-  let workers: Awaited<ReturnType<typeof startTestWorkers>>;
-  let client: Client;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    workers = await startTestWorkers();
-    ({ client, close } = await testClient());
-  });
-  afterAll(async () => {
-    await workers?.shutdown();
-    await close?.();
-  });
+  const temporal = useTestTemporal();
 
   const status = (name: string) =>
     runCli(['status', name], { env: { TEMPORAL_ADDRESS: temporalSettings().address } });
@@ -31,10 +20,10 @@ describe('tagflow status', () => {
   function start(overrides: Partial<RunConfigInput>) {
     const name = `status-${randomUUID().slice(0, 8)}`;
     const config = demoConfig(name, dir, { evaluate: { enabled: false }, ...overrides });
-    return client.workflow.start('generateDataset', {
-      taskQueue: taskQueueName('cpu', workers.queuePrefix),
+    return temporal.client.workflow.start('generateDataset', {
+      taskQueue: taskQueueName('cpu', temporal.workers.queuePrefix),
       workflowId: runWorkflowId(name),
-      args: [{ runId: name, config, queuePrefix: workers.queuePrefix } satisfies RunInput],
+      args: [{ runId: name, config, queuePrefix: temporal.workers.queuePrefix } satisfies RunInput],
     });
   }
 

@@ -88,3 +88,19 @@ export async function demoRunThrough(
 
 export const runFolder = (run: DemoRun, ...parts: string[]) =>
   join(run.config.artifacts, 'runs', run.runId, ...parts);
+
+/** Publishes a demo run taken through `split` (and evaluated, if its report should be in). */
+export function publishDemoRun(run: DemoRun) {
+  if (!run.deduped || !run.split || run.rowsGenerated === undefined) {
+    throw new Error('publishDemoRun: take the run through split first');
+  }
+  return inActivity(activities.publish, [
+    {
+      runId: run.runId,
+      config: run.config,
+      rowsGenerated: run.rowsGenerated,
+      rowsUnique: run.deduped.rowsOut,
+      splits: run.split.counts,
+    },
+  ]);
+}

@@ -2,7 +2,7 @@
 // (see test/setup/temporal-server.ts), on task queues unique to the calling test.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import {
   createWorkers,
   type RunningWorkers,
@@ -37,4 +37,35 @@ export async function startTestWorkers(
   });
   void workers.run();
   return { ...workers, queuePrefix };
+}
+
+export type TestWorkers = Awaited<ReturnType<typeof startTestWorkers>>;
+
+/**
+ * Workers on fresh queues and a client, started before the calling describe block's tests and
+ * stopped after them (after the block's own afterAll hooks, which may still need the client).
+ */
+export function useTestTemporal(): { readonly workers: TestWorkers; readonly client: Client } {
+  let workers: TestWorkers | undefined;
+  let session: Awaited<ReturnType<typeof testClient>> | undefined;
+  beforeAll(async () => {
+    workers = await startTestWorkers();
+    session = await testClient();
+  });
+  afterAll(async () => {
+    await workers?.shutdown();
+    await session?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestTemporal: read it inside a test or hook');
+    return value;
+  };
+  return {
+    get workers() {
+      return started(workers);
+    },
+    get client() {
+      return started(session).client;
+    },
+  };
 }
