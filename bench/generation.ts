@@ -64,6 +64,15 @@ const dir = tempDir('bench-generation');
 try {
   const taxonomy = loadTaxonomy(conceptcaps('concepts_to_tags.json'));
   const packDir = await conceptcapsPackDir();
+  // The ceiling: onnxruntime alone, in process, with its own thread count (all cores) unless
+  // --threads is given. The stages: the product's session (model on its inference thread).
+  const raw = await loadVaeSession({
+    packDir,
+    taxonomy,
+    threads,
+    batchSize: BATCH,
+    inferenceThread: false,
+  });
   const runner = await loadVaeSession({ packDir, taxonomy, threads, batchSize: BATCH });
   const { inputDim: D, latentDim: L } = runner.meta;
   const C = taxonomy.categories.length;
@@ -106,8 +115,8 @@ try {
       temperatures.fill(TEMPERATURES[c % TEMPERATURES.length]);
       for (let first = 0; first < N; first += BATCH) {
         const n = Math.min(BATCH, N - first);
-        const { mu } = await runner.encode(seededX.subarray(first * D, (first + n) * D), n);
-        await runner.decode(mu, temperatures.subarray(0, n), n);
+        const { mu } = await raw.encode(seededX.subarray(first * D, (first + n) * D), n);
+        await raw.decode(mu, temperatures.subarray(0, n), n);
       }
     }
   };
@@ -115,7 +124,7 @@ try {
     temperatures.fill(1);
     for (let first = 0; first < LATENT_ROWS; first += BATCH) {
       const n = Math.min(BATCH, LATENT_ROWS - first);
-      await runner.decode(latentZ.subarray(first * L, (first + n) * L), temperatures, n);
+      await raw.decode(latentZ.subarray(first * L, (first + n) * L), temperatures, n);
     }
   };
 

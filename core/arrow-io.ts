@@ -140,12 +140,17 @@ export async function writeArrowFile(
   const writer = new RecordBatchFileWriter();
   const file = await open(temp, 'w');
   let fileOpen = true;
+  // Arrow's writer emits many small pieces (metadata, each buffer, padding): they are hashed
+  // one by one but written as one block per batch, since every write is a round trip to
+  // libuv's thread pool.
   const flush = async () => {
-    for (const chunk of sink.take()) {
+    const chunks = sink.take();
+    if (chunks.length === 0) return;
+    for (const chunk of chunks) {
       hash.update(chunk);
       bytes += chunk.byteLength;
-      await writeFully(file, chunk);
     }
+    await writeFully(file, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   };
   try {
     writer.reset(sink, schema);

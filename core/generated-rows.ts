@@ -168,6 +168,17 @@ const encoder = new TextEncoder();
 export function utf8Data(values: readonly (string | null)[]) {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
+  if (values.every((value) => value === null)) {
+    // Latent rows: no bytes at all, every slot null.
+    return makeData({
+      type: new Utf8(),
+      length: n,
+      nullCount: n,
+      nullBitmap: new Uint8Array(Math.ceil(n / 8)),
+      valueOffsets: offsets,
+      data: new Uint8Array(0),
+    });
+  }
   const encoded: Uint8Array[] = [];
   const validity = new Uint8Array(Math.ceil(n / 8));
   let nullCount = 0;

@@ -24,7 +24,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
-import { RowStream, Stage } from './rng.js';
+import { RowStream, Stage, StreamFamily } from './rng.js';
 import { type SelectionPolicy, SelectionScratch, selectTags } from './selection.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -80,16 +80,22 @@ export function batchCount(chunk: ChunkSpec, batchSize: number): number {
   return Math.ceil((chunk.rowEnd - chunk.rowStart) / batchSize);
 }
 
-function selectionStream(seed: number, chunk: ChunkSpec, mode: number, row: number): RowStream {
-  return new RowStream({
+/** The selection streams of a chunk's rows under the `sample` policy (undefined for `topk`). */
+function selectionStreams(
+  seed: number,
+  chunk: ChunkSpec,
+  mode: number,
+  policy: SelectionPolicy,
+): StreamFamily | undefined {
+  if (policy !== 'sample') return undefined;
+  return new StreamFamily({
     seed,
     stage: Stage.Selection,
     temperatureIndex: chunk.temperatureIndex * 2 + mode,
-    row,
   });
 }
 
-/** Per-batch buffers, allocated once per chunk. */
+/** Per-batch buffers: two sets per chunk, one for the batch in the model, one being prepared. */
 class BatchBuffers {
   readonly x: Float32Array;
   readonly eps: Float32Array;
@@ -98,26 +104,63 @@ class BatchBuffers {
   readonly requests: Uint8Array;
   readonly seeds: Uint16Array;
   readonly seedCounts: Uint8Array;
-  readonly selected: Uint16Array;
-  readonly scratch: SelectionScratch;
 
   constructor(taxonomy: Taxonomy, latentDim: number, batchSize: number, maxSeeds: number) {
-    this.x = new Float32Array(batchSize * taxonomy.size);
-    this.eps = new Float32Array(batchSize * latentDim);
+    this.x = new Float32Array(maxSeeds > 0 ? batchSize * taxonomy.size : 0);
+    this.eps = new Float32Array(maxSeeds > 0 ? batchSize * latentDim : 0);
     this.z = new Float32Array(batchSize * latentDim);
     this.temperature = new Float32Array(batchSize);
     this.requests = new Uint8Array(batchSize * taxonomy.categories.length);
     this.seeds = new Uint16Array(Math.max(1, batchSize * maxSeeds));
     this.seedCounts = new Uint8Array(batchSize);
-    this.selected = new Uint16Array(taxonomy.size);
-    this.scratch = new SelectionScratch(taxonomy);
+  }
+}
+
+/** A batch whose inputs are prepared and whose model call is under way. */
+interface InFlight {
+  first: number;
+  n: number;
+  buffers: BatchBuffers;
+  probs: Promise<Float32Array>;
+}
+
+/**
+ * Runs a chunk's batches two deep: batch b+1 is prepared and handed to the model before batch
+ * b's probabilities are turned into rows, so with the model on its inference thread
+ * (core/inference.ts) the JavaScript of one batch overlaps the model call of the other. Rows
+ * depend only on their own streams, so the order of work changes nothing in the output.
+ */
+async function* pipelined(
+  chunk: ChunkSpec,
+  batchSize: number,
+  startBatch: number,
+  slots: [BatchBuffers, BatchBuffers],
+  launch: (first: number, n: number, buffers: BatchBuffers) => Promise<Float32Array>,
+  finish: (batch: InFlight, probs: Float32Array) => RecordBatch,
+): AsyncGenerator<RecordBatch> {
+  const batches = batchCount(chunk, batchSize);
+  const start = (b: number): InFlight => {
+    const first = chunk.rowStart + b * batchSize;
+    const n = Math.min(batchSize, chunk.rowEnd - first);
+    const buffers = slots[b % 2];
+    const probs = launch(first, n, buffers);
+    // Awaited below; this only keeps a batch abandoned by the consumer from being reported as
+    // an unhandled rejection.
+    probs.catch(() => undefined);
+    return { first, n, buffers, probs };
+  };
+  let next = startBatch < batches ? start(startBatch) : undefined;
+  for (let b = startBatch; b < batches; b++) {
+    const current = next as InFlight;
+    next = b + 1 < batches ? start(b + 1) : undefined;
+    yield finish(current, await current.probs);
   }
 }
 
 const EMPTY = new Uint16Array(0);
 
 /** Seeded generation of one chunk, one RecordBatch per model batch. */
-export async function* generateSeededBatches(params: SeededParams): AsyncGenerator<RecordBatch> {
+export function generateSeededBatches(params: SeededParams): AsyncGenerator<RecordBatch> {
   const {
     runner,
     latentDim: L,
@@ -131,34 +174,42 @@ export async function* generateSeededBatches(params: SeededParams): AsyncGenerat
   } = params;
   const C = taxonomy.categories.length;
   const D = taxonomy.size;
-  const buffers = new BatchBuffers(taxonomy, L, batchSize, seedCategories.length);
-  const perCategory: number[][] = taxonomy.categories.map(() => []);
-  const batches = batchCount(chunk, batchSize);
+  const S = seedCategories.length;
+  const { tagCategory } = taxonomy;
+  const rowStreams = new StreamFamily({
+    seed,
+    stage: Stage.Seeded,
+    temperatureIndex: chunk.temperatureIndex,
+  });
+  const selectionFamily = selectionStreams(seed, chunk, Mode.seeded, params.selection);
+  const stream = new RowStream();
+  const selectionStream = new RowStream();
+  const scratch = new SelectionScratch(taxonomy);
+  const selected = new Uint16Array(D);
 
-  for (let b = params.startBatch ?? 0; b < batches; b++) {
-    const first = chunk.rowStart + b * batchSize;
-    const n = Math.min(batchSize, chunk.rowEnd - first);
+  const launch = (first: number, n: number, buffers: BatchBuffers) => {
     const { x, eps, z, temperature, requests, seeds, seedCounts } = buffers;
     x.fill(0, 0, n * D);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const stream = new RowStream({
-        seed,
-        stage: Stage.Seeded,
-        temperatureIndex: chunk.temperatureIndex,
-        row,
-      });
+      rowStreams.seek(stream, row);
       for (let c = 0; c < C; c++) requests[i * C + c] = counts[row * C + c];
-      for (const list of perCategory) list.length = 0;
       const tags = catalogue.tags[row];
-      for (let k = 0; k < tags.length; k++)
-        perCategory[taxonomy.tagCategory[tags[k]]].push(tags[k]);
       let s = 0;
       for (const c of seedCategories) {
-        const pool = perCategory[c];
-        if (pool.length > 1) {
-          const tag = stream.choice(pool);
-          seeds[i * seedCategories.length + s++] = tag;
+        // The seed is drawn uniformly from the track's tags of category c, in their order.
+        let poolSize = 0;
+        for (let k = 0; k < tags.length; k++) if (tagCategory[tags[k]] === c) poolSize++;
+        if (poolSize > 1) {
+          let pick = stream.int(poolSize);
+          let tag = 0;
+          for (let k = 0; k < tags.length; k++) {
+            if (tagCategory[tags[k]] === c && pick-- === 0) {
+              tag = tags[k];
+              break;
+            }
+          }
+          seeds[i * S + s++] = tag;
           x[i * D + tag] = 1;
           if (requests[i * C + c] > 0) requests[i * C + c]--;
         }
@@ -167,29 +218,31 @@ export async function* generateSeededBatches(params: SeededParams): AsyncGenerat
       stream.fillNormal(eps, i * L, L);
       temperature[i] = chunk.temperature;
     }
-    const { mu, logvar } = await runner.encode(x.subarray(0, n * D), n);
-    for (let j = 0; j < n * L; j++) z[j] = mu[j] + Math.exp(0.5 * logvar[j]) * eps[j];
-    const probs = await runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
+    return runner.encode(x.subarray(0, n * D), n).then(({ mu, logvar }) => {
+      for (let j = 0; j < n * L; j++) z[j] = mu[j] + Math.exp(0.5 * logvar[j]) * eps[j];
+      return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
+    });
+  };
 
+  const finish = ({ first, n, buffers }: InFlight, probs: Float32Array) => {
+    const { requests, seeds, seedCounts } = buffers;
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const seedList = seeds.subarray(
-        i * seedCategories.length,
-        i * seedCategories.length + seedCounts[i],
-      );
+      const seedList = seeds.subarray(i * S, i * S + seedCounts[i]);
       const written = selectTags(
         taxonomy,
         params.selection,
         probs,
         i,
-        requests.subarray(i * C, (i + 1) * C),
-        seedList,
-        seedList.length,
-        buffers.scratch,
-        buffers.selected,
+        requests,
+        seeds,
+        i * S,
+        seedCounts[i],
+        scratch,
+        selected,
         0,
-        params.selection === 'sample' ? selectionStream(seed, chunk, Mode.seeded, row) : undefined,
+        selectionFamily?.seek(selectionStream, row),
       );
       builder.push(
         {
@@ -199,66 +252,63 @@ export async function* generateSeededBatches(params: SeededParams): AsyncGenerat
           rowIndex: row,
           sourceId: catalogue.ids[row],
           seedTags: seedList,
-          generatedTags: buffers.selected,
+          generatedTags: selected,
           originalTags: catalogue.tags[row],
         },
         written,
       );
     }
-    yield builder.finish();
-  }
+    return builder.finish();
+  };
+
+  const slots = () => new BatchBuffers(taxonomy, L, batchSize, S);
+  return pipelined(chunk, batchSize, params.startBatch ?? 0, [slots(), slots()], launch, finish);
 }
 
 /** Latent generation of one chunk, one RecordBatch per model batch. */
-export async function* generateLatentBatches(params: LatentParams): AsyncGenerator<RecordBatch> {
-  const { runner, latentDim: L, taxonomy, seed, chunk, batchSize } = params;
+export function generateLatentBatches(params: LatentParams): AsyncGenerator<RecordBatch> {
+  const { runner, latentDim: L, taxonomy, seed, chunk, batchSize, coupledCounts } = params;
   const C = taxonomy.categories.length;
-  const buffers = new BatchBuffers(taxonomy, L, batchSize, 0);
-  const batches = batchCount(chunk, batchSize);
+  const t = chunk.temperatureIndex;
+  const zStreams = new StreamFamily({ seed, stage: Stage.Latent, temperatureIndex: t });
+  const countStreams = new StreamFamily({ seed, stage: Stage.LatentCounts, temperatureIndex: t });
+  const selectionFamily = selectionStreams(seed, chunk, Mode.latent, params.selection);
+  const stream = new RowStream();
+  const selectionStream = new RowStream();
+  const scratch = new SelectionScratch(taxonomy);
+  const selected = new Uint16Array(taxonomy.size);
 
-  for (let b = params.startBatch ?? 0; b < batches; b++) {
-    const first = chunk.rowStart + b * batchSize;
-    const n = Math.min(batchSize, chunk.rowEnd - first);
+  const launch = (first: number, n: number, buffers: BatchBuffers) => {
     const { z, temperature, requests } = buffers;
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const t = chunk.temperatureIndex;
-      new RowStream({ seed, stage: Stage.Latent, temperatureIndex: t, row }).fillNormal(
-        z,
-        i * L,
-        L,
-      );
-      if (!params.coupledCounts) {
-        params.counts.sampleRow(
-          new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row }),
-          requests,
-          i * C,
-        );
-      }
+      zStreams.seek(stream, row).fillNormal(z, i * L, L);
+      if (!coupledCounts) params.counts.sampleRow(countStreams.seek(stream, row), requests, i * C);
       temperature[i] = chunk.temperature;
     }
-    const probs = await runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
+    return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
+  };
 
+  const finish = ({ first, n, buffers }: InFlight, probs: Float32Array) => {
+    const { requests } = buffers;
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      if (params.coupledCounts) {
-        const t = chunk.temperatureIndex;
-        const stream = new RowStream({ seed, stage: Stage.LatentCounts, temperatureIndex: t, row });
-        params.coupledCounts.sampleRow(probs, i, stream, requests, i * C);
-      }
+      if (coupledCounts)
+        coupledCounts.sampleRow(probs, i, countStreams.seek(stream, row), requests, i * C);
       const written = selectTags(
         taxonomy,
         params.selection,
         probs,
         i,
-        requests.subarray(i * C, (i + 1) * C),
+        requests,
         EMPTY,
         0,
-        buffers.scratch,
-        buffers.selected,
         0,
-        params.selection === 'sample' ? selectionStream(seed, chunk, Mode.latent, row) : undefined,
+        scratch,
+        selected,
+        0,
+        selectionFamily?.seek(selectionStream, row),
       );
       builder.push(
         {
@@ -268,12 +318,15 @@ export async function* generateLatentBatches(params: LatentParams): AsyncGenerat
           rowIndex: row,
           sourceId: null,
           seedTags: EMPTY,
-          generatedTags: buffers.selected,
+          generatedTags: selected,
           originalTags: EMPTY,
         },
         written,
       );
     }
-    yield builder.finish();
-  }
+    return builder.finish();
+  };
+
+  const slots = () => new BatchBuffers(taxonomy, L, batchSize, 0);
+  return pipelined(chunk, batchSize, params.startBatch ?? 0, [slots(), slots()], launch, finish);
 }

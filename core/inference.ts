@@ -1,7 +1,15 @@
 // Runs a model pack's encoder and decoder with onnxruntime-node over typed arrays, in
 // batches, on CPU or CUDA. Sessions are cached per process: a worker loads a pack once and
 // every activity it runs afterwards reuses the session.
+//
+// By default the sessions live on an inference thread of their own (core/inference-thread.mjs):
+// onnxruntime-node's `run` is synchronous on its calling thread, so in-process every model call
+// would stop the rest of generation (normals, top-k, Arrow, files) until it returns. With the
+// thread, generation prepares and finishes other batches while one is in the model; on CPU the
+// thread's onnxruntime takes all cores but one, which is left to that JavaScript.
 import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import {
   DECODER_FILE,
@@ -32,8 +40,13 @@ export interface LoadVaeSessionParams {
   /** The run's taxonomy: a pack built for another one is refused. */
   taxonomy?: Taxonomy;
   device?: Device;
-  /** onnxruntime intra-op threads; default: onnxruntime's choice (all cores). */
+  /**
+   * onnxruntime intra-op threads; default: on the inference thread, all cores but one; in
+   * process, onnxruntime's choice (all cores).
+   */
   threads?: number;
+  /** Run the model on an inference thread of its own (default true); false: on the caller's. */
+  inferenceThread?: boolean;
   /** The most rows per onnxruntime run; larger calls are split. Default 4096. */
   batchSize?: number;
   /** Where warnings go (CUDA fallback); default console.warn. */
@@ -74,6 +87,7 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ValidationError(`inference batch size must be a positive integer, got ${batchSize}`);
   }
+  const inferenceThread = params.inferenceThread ?? true;
   const meta = readModelPackMeta(packDir);
   if (taxonomy) checkPackTaxonomy(packDir, meta, taxonomy);
 
@@ -85,10 +99,11 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
     device,
     threads,
     batchSize,
+    inferenceThread,
   ]);
   let entry = cache.get(key);
   if (!entry) {
-    entry = createSession({ ...params, device, threads, batchSize, meta });
+    entry = createSession({ ...params, device, threads, batchSize, inferenceThread, meta });
     cache.set(key, entry);
     entry.catch(() => cache.delete(key));
   }
@@ -108,20 +123,141 @@ export async function clearVaeSessionCache(): Promise<void> {
   }
 }
 
+type ModelName = 'encoder' | 'decoder';
+type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** Where the two sessions run: in this thread, or on an inference thread. */
+interface ModelBackend {
+  run(model: ModelName, feeds: Feeds): Promise<Record<string, Float32Array>>;
+  release(): Promise<void>;
+}
+
+type SessionOptions = ort.InferenceSession.SessionOptions;
+
+async function openInProcess(
+  encoderBytes: Uint8Array,
+  decoderBytes: Uint8Array,
+  options: SessionOptions,
+): Promise<ModelBackend> {
+  const encoder = await ort.InferenceSession.create(encoderBytes, options);
+  let decoder: ort.InferenceSession;
+  try {
+    decoder = await ort.InferenceSession.create(decoderBytes, options);
+  } catch (err) {
+    await encoder.release();
+    throw err;
+  }
+  const sessions = { encoder, decoder };
+  return {
+    async run(model, feeds) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, { data, dims }] of Object.entries(feeds))
+        tensors[name] = new ort.Tensor('float32', data, dims);
+      const results = await sessions[model].run(tensors);
+      const outputs: Record<string, Float32Array> = {};
+      // A run's output arrays are fresh and ours: no copy.
+      for (const [name, tensor] of Object.entries(results))
+        outputs[name] = tensor.data as Float32Array;
+      return outputs;
+    },
+    async release() {
+      await encoder.release();
+      await decoder.release();
+    },
+  };
+}
+
+type ThreadReply =
+  | { id: number; ok: true; outputs?: Record<string, Float32Array> }
+  | { id: number; ok: false; message: string };
+
+/** A typed array whose buffer holds exactly its values (what a message should copy). */
+function exact(data: Float32Array): Float32Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
+
+async function openOnThread(
+  encoderBytes: Uint8Array,
+  decoderBytes: Uint8Array,
+  options: SessionOptions,
+): Promise<ModelBackend> {
+  const worker = new Worker(new URL('./inference-thread.mjs', import.meta.url));
+  const pending = new Map<
+    number,
+    { resolve: (outputs: Record<string, Float32Array>) => void; reject: (err: Error) => void }
+  >();
+  let nextId = 0;
+  let failure: Error | undefined;
+  const failAll = (err: Error) => {
+    failure ??= err;
+    for (const { reject } of pending.values()) reject(err);
+    pending.clear();
+  };
+  worker.on('message', (reply: ThreadReply) => {
+    const request = pending.get(reply.id);
+    if (!request) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (reply.ok) request.resolve(reply.outputs ?? {});
+    else request.reject(new Error(reply.message));
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', (code) => failAll(new Error(`the inference thread exited (code ${code})`)));
+  // An idle thread must not keep the process alive; one with requests in flight must.
+  worker.unref();
+  const call = (message: Record<string, unknown>) =>
+    new Promise<Record<string, Float32Array>>((resolve, reject) => {
+      if (failure) return reject(failure);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...message, id });
+    });
+
+  try {
+    await call({ op: 'open', encoder: encoderBytes, decoder: decoderBytes, options });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  return {
+    run(model, feeds) {
+      const copied: Feeds = {};
+      for (const [name, { data, dims }] of Object.entries(feeds))
+        copied[name] = { data: exact(data), dims };
+      return call({ op: 'run', session: model, feeds: copied });
+    },
+    async release() {
+      try {
+        if (!failure) await call({ op: 'release' });
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}
+
 async function createSession(params: {
   packDir: string;
   meta: ModelPackMeta;
   device: Device;
   threads: number;
   batchSize: number;
+  inferenceThread: boolean;
   log?: (message: string) => void;
 }): Promise<CachedSession> {
-  const { packDir, meta, threads, batchSize } = params;
+  const { packDir, meta, batchSize, inferenceThread } = params;
   const log = params.log ?? ((message: string) => console.warn(message));
   const encoderBytes = readModelPackFile(packDir, meta, ENCODER_FILE);
   const decoderBytes = readModelPackFile(packDir, meta, DECODER_FILE);
+  const threads =
+    params.threads > 0
+      ? params.threads
+      : inferenceThread
+        ? Math.max(1, availableParallelism() - 1)
+        : 0;
 
-  const options = (device: Device): ort.InferenceSession.SessionOptions => ({
+  const options = (device: Device): SessionOptions => ({
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
@@ -129,32 +265,24 @@ async function createSession(params: {
     // may still print one line of its own to stderr.
     ...(device === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
   });
-  const open = async (device: Device) => {
-    const encoder = await ort.InferenceSession.create(encoderBytes, options(device));
-    try {
-      return { encoder, decoder: await ort.InferenceSession.create(decoderBytes, options(device)) };
-    } catch (err) {
-      await encoder.release();
-      throw err;
-    }
-  };
+  const open = (device: Device) =>
+    (inferenceThread ? openOnThread : openInProcess)(encoderBytes, decoderBytes, options(device));
 
   let device = params.device;
-  let sessions: { encoder: ort.InferenceSession; decoder: ort.InferenceSession };
+  let backend: ModelBackend;
   if (device === 'cuda') {
     try {
-      sessions = await open('cuda');
+      backend = await open('cuda');
     } catch (err) {
       log(
         `CUDA inference is unavailable (${firstLine((err as Error).message)}); running model pack ${packDir} on CPU. See README "Model packs" for installing onnxruntime-node's CUDA binaries.`,
       );
       device = 'cpu';
-      sessions = await open('cpu');
+      backend = await open('cpu');
     }
   } else {
-    sessions = await open('cpu');
+    backend = await open('cpu');
   }
-  const { encoder, decoder } = sessions;
   const { inputDim: D, latentDim: L } = meta;
 
   const checkRows = (n: number, what: string, length: number, width: number) => {
@@ -173,17 +301,20 @@ async function createSession(params: {
     device,
     async encode(x, n) {
       checkRows(n, 'encode', x.length, D);
+      const run = (start: number, rows: number) =>
+        backend.run('encoder', {
+          x: { data: x.subarray(start * D, (start + rows) * D), dims: [rows, D] },
+        });
+      if (n > 0 && n <= batchSize) {
+        const out = await run(0, n);
+        return { mu: out.mu, logvar: out.logvar };
+      }
       const mu = new Float32Array(n * L);
       const logvar = new Float32Array(n * L);
       for (let start = 0; start < n; start += batchSize) {
-        const rows = Math.min(batchSize, n - start);
-        const out = await encoder.run({
-          x: new ort.Tensor('float32', x.subarray(start * D, (start + rows) * D), [rows, D]),
-        });
-        mu.set(out.mu.data as Float32Array, start * L);
-        logvar.set(out.logvar.data as Float32Array, start * L);
-        out.mu.dispose();
-        out.logvar.dispose();
+        const out = await run(start, Math.min(batchSize, n - start));
+        mu.set(out.mu, start * L);
+        logvar.set(out.logvar, start * L);
       }
       return { mu, logvar };
     },
@@ -200,29 +331,21 @@ async function createSession(params: {
           );
         }
       }
+      const run = async (start: number, rows: number) =>
+        (
+          await backend.run('decoder', {
+            z: { data: z.subarray(start * L, (start + rows) * L), dims: [rows, L] },
+            temperature: { data: temperature.subarray(start, start + rows), dims: [rows, 1] },
+          })
+        ).probs;
+      if (n > 0 && n <= batchSize) return run(0, n);
       const probs = new Float32Array(n * D);
-      for (let start = 0; start < n; start += batchSize) {
-        const rows = Math.min(batchSize, n - start);
-        const out = await decoder.run({
-          z: new ort.Tensor('float32', z.subarray(start * L, (start + rows) * L), [rows, L]),
-          temperature: new ort.Tensor('float32', temperature.subarray(start, start + rows), [
-            rows,
-            1,
-          ]),
-        });
-        probs.set(out.probs.data as Float32Array, start * D);
-        out.probs.dispose();
-      }
+      for (let start = 0; start < n; start += batchSize)
+        probs.set(await run(start, Math.min(batchSize, n - start)), start * D);
       return probs;
     },
   };
-  return {
-    session,
-    async release() {
-      await encoder.release();
-      await decoder.release();
-    },
-  };
+  return { session, release: () => backend.release() };
 }
 
 function firstLine(text: string): string {

@@ -2,11 +2,12 @@
 //
 // Each row of each stage owns a stream whose state is a pure function of its key, so any
 // row's draws can be recomputed alone: output never depends on chunk size, worker count,
-// processing order or retries. The key is hashed into the 128-bit state of pure-rand's
-// xoroshiro128+ generator; uniforms and integers come from pure-rand's distributions.
+// processing order or retries. The key is hashed into the 128-bit state of a xoroshiro128+
+// generator; uniforms and integers come from pure-rand's distributions. The generator is
+// pure-rand's xoroshiro128+ written out here (test/core/rng.spec.ts checks that both give the
+// same sequence) so that fillNormal, the hot loop of generation, can keep its state in locals.
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 
 /** Which part of the pipeline draws: part of every stream key, so stages never share draws. */
@@ -61,34 +62,51 @@ function checkKeyPart(name: string, value: number, max = Number.MAX_SAFE_INTEGER
   }
 }
 
+/** The murmur3-finalised chain of one lane over key words: h ← fmix32((h ^ word) + c). */
+function mixWord(h: number, word: number, lane: number): number {
+  return fmix32((h ^ word) + Math.imul(lane + 1, 0x7f4a7c15));
+}
+
+/**
+ * The lanes' hashes of the key's leading words (seed, stage, temperature index): every row of
+ * a (seed, stage, temperature) shares them, so a StreamFamily computes them once.
+ */
+function prefixLanes(seed: number, stage: number, temperatureIndex: number): Int32Array {
+  checkKeyPart('seed', seed);
+  // Stage and temperature index enter the state as one 32-bit word each: larger values
+  // would alias smaller ones (2^32 and 0 would share a stream), so they are refused.
+  checkKeyPart('stage', stage, 0xffffffff);
+  checkKeyPart('temperatureIndex', temperatureIndex, 0xffffffff);
+  const words = [seed >>> 0, Math.floor(seed / TWO_POW_32) >>> 0, stage, temperatureIndex >>> 0];
+  const lanes = new Int32Array(4);
+  for (let lane = 0; lane < 4; lane++) {
+    let h = fmix32(0x9e3779b9 * (lane + 1));
+    for (const word of words) h = mixWord(h, word, lane);
+    lanes[lane] = h;
+  }
+  return lanes;
+}
+
+/** Finishes the lanes with the row's two words into `out` (a xoroshiro128+ state). */
+function finishState(prefix: Int32Array, row: number, out: Int32Array): void {
+  checkKeyPart('row', row);
+  const low = row >>> 0;
+  const high = Math.floor(row / TWO_POW_32) >>> 0;
+  for (let lane = 0; lane < 4; lane++) {
+    out[lane] = mixWord(mixWord(prefix[lane] >>> 0, low, lane), high, lane) | 0;
+  }
+  // xoroshiro's all-zero state is a fixed point; vanishingly unlikely, but rule it out.
+  if (out[0] === 0 && out[1] === 0 && out[2] === 0 && out[3] === 0) out[0] = 1;
+}
+
 /**
  * The 128-bit generator state for a key: four murmur3-finalised lanes over the key's words
  * (each 53-bit number split into two 32-bit words).
  */
 export function streamState(key: StreamKey): [number, number, number, number] {
-  checkKeyPart('seed', key.seed);
-  // Stage and temperature index enter the state as one 32-bit word each: larger values
-  // would alias smaller ones (2^32 and 0 would share a stream), so they are refused.
-  checkKeyPart('stage', key.stage, 0xffffffff);
-  checkKeyPart('temperatureIndex', key.temperatureIndex, 0xffffffff);
-  checkKeyPart('row', key.row);
-  const words = [
-    key.seed >>> 0,
-    Math.floor(key.seed / TWO_POW_32) >>> 0,
-    key.stage,
-    key.temperatureIndex >>> 0,
-    key.row >>> 0,
-    Math.floor(key.row / TWO_POW_32) >>> 0,
-  ];
-  const state: [number, number, number, number] = [0, 0, 0, 0];
-  for (let lane = 0; lane < 4; lane++) {
-    let h = fmix32(0x9e3779b9 * (lane + 1));
-    for (const word of words) h = fmix32((h ^ word) + Math.imul(lane + 1, 0x7f4a7c15));
-    state[lane] = h | 0;
-  }
-  // xoroshiro's all-zero state is a fixed point; vanishingly unlikely, but rule it out.
-  if (state.every((w) => w === 0)) state[0] = 1;
-  return state;
+  const state = new Int32Array(4);
+  finishState(prefixLanes(key.seed, key.stage, key.temperatureIndex), key.row, state);
+  return [state[0], state[1], state[2], state[3]];
 }
 
 // Standard normals by the ziggurat method (Marsaglia & Tsang 2000, 128 layers). One 32-bit
@@ -152,12 +170,59 @@ function zigguratSlow(rng: RandomGenerator, bits: number): number {
   }
 }
 
+/**
+ * xoroshiro128+ with pure-rand's state layout [s01, s00, s11, s10] and output: the same
+ * sequence as pure-rand's xoroshiro128plusFromState(state).
+ */
+class Xoroshiro128Plus implements RandomGenerator {
+  s01 = 0;
+  s00 = 0;
+  s11 = 0;
+  s10 = 0;
+
+  setState(state: ArrayLike<number>): this {
+    this.s01 = state[0] | 0;
+    this.s00 = state[1] | 0;
+    this.s11 = state[2] | 0;
+    this.s10 = state[3] | 0;
+    return this;
+  }
+
+  clone(): Xoroshiro128Plus {
+    return new Xoroshiro128Plus().setState(this.getState());
+  }
+
+  getState(): number[] {
+    return [this.s01, this.s00, this.s11, this.s10];
+  }
+
+  next(): number {
+    const out = (this.s00 + this.s10) | 0;
+    const a0 = this.s10 ^ this.s00;
+    const a1 = this.s11 ^ this.s01;
+    const s00 = this.s00;
+    const s01 = this.s01;
+    this.s00 = (s00 << 24) ^ (s01 >>> 8) ^ a0 ^ (a0 << 16);
+    this.s01 = (s01 << 24) ^ (s00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+    this.s10 = (a1 << 5) ^ (a0 >>> 27);
+    this.s11 = (a0 << 5) ^ (a1 >>> 27);
+    return out;
+  }
+}
+
 /** One keyed stream of draws. Not thread-safe; cheap to create (one per row). */
 export class RowStream {
-  private readonly rng: RandomGenerator;
+  private readonly rng = new Xoroshiro128Plus();
 
-  constructor(key: StreamKey) {
-    this.rng = xoroshiro128plusFromState(streamState(key));
+  /** The stream of `key`; without a key, a stream to be pointed at one by StreamFamily.seek. */
+  constructor(key?: StreamKey) {
+    if (key) this.rng.setState(streamState(key));
+  }
+
+  /** @internal Points the stream at a state (StreamFamily.seek). */
+  setState(state: ArrayLike<number>): this {
+    this.rng.setState(state);
+    return this;
   }
 
   /** Uniform in [0, 1), 53 random bits. */
@@ -188,21 +253,69 @@ export class RowStream {
 
   /**
    * Writes `count` standard normals into `out` from `offset`: exactly the values `count` calls
-   * of normal() give (the hot path of generation: one z or ε per row).
+   * of normal() give (the hot path of generation: one z or ε per row). The generator's step is
+   * written out on locals here: it runs 128 times per generated row.
    */
   fillNormal(out: Float32Array | Float64Array, offset: number, count: number): void {
     const rng = this.rng;
+    let { s01, s00, s11, s10 } = rng;
     for (let i = 0; i < count; i++) {
-      const bits = rng.next();
+      const bits = (s00 + s10) | 0;
+      const a0 = s10 ^ s00;
+      const a1 = s11 ^ s01;
+      const t00 = s00;
+      const t01 = s01;
+      s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
+      s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+      s10 = (a1 << 5) ^ (a0 >>> 27);
+      s11 = (a0 << 5) ^ (a1 >>> 27);
       const layer = bits >>> 25;
       const value = (bits << 7) >> 7;
-      out[offset + i] =
-        Math.abs(value) < ZIG_K[layer] ? value * ZIG_W[layer] : zigguratSlow(rng, bits);
+      if (Math.abs(value) < ZIG_K[layer]) {
+        out[offset + i] = value * ZIG_W[layer];
+      } else {
+        // The rare slow path draws from the generator itself: hand it the state and take it back.
+        rng.s01 = s01;
+        rng.s00 = s00;
+        rng.s11 = s11;
+        rng.s10 = s10;
+        out[offset + i] = zigguratSlow(rng, bits);
+        ({ s01, s00, s11, s10 } = rng);
+      }
     }
+    rng.s01 = s01;
+    rng.s00 = s00;
+    rng.s11 = s11;
+    rng.s10 = s10;
   }
 }
 
 /** The stream for one key. */
 export function rowStream(key: StreamKey): RowStream {
   return new RowStream(key);
+}
+
+/**
+ * The streams of every row of one (seed, stage, temperature index): the key's leading words
+ * are hashed once, and `seek` re-points one RowStream at a row without allocating, for loops
+ * that draw from a stream per row.
+ */
+export class StreamFamily {
+  private readonly prefix: Int32Array;
+  private readonly state = new Int32Array(4);
+
+  constructor(key: Omit<StreamKey, 'row'>) {
+    this.prefix = prefixLanes(key.seed, key.stage, key.temperatureIndex);
+  }
+
+  /** `stream`, pointed at the start of `row`'s stream: the draws of new RowStream({…key, row}). */
+  seek(stream: RowStream, row: number): RowStream {
+    finishState(this.prefix, row, this.state);
+    return stream.setState(this.state);
+  }
+
+  /** A new stream for `row`. */
+  stream(row: number): RowStream {
+    return this.seek(new RowStream(), row);
+  }
 }

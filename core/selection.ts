@@ -57,12 +57,41 @@ function offer(
 }
 
 /**
+ * The k most probable tags of [start, end) of a row into scratch (best first, ties to the lower
+ * index), skipping tags marked in `excluded`: `offer`'s rule, with the bar to enter the list
+ * kept in a local so that most tags cost one comparison. Returns the number found.
+ */
+function topkOfRange(
+  probs: Float32Array,
+  base: number,
+  start: number,
+  end: number,
+  k: number,
+  excluded: Uint8Array | null,
+  scratch: SelectionScratch,
+): number {
+  let filled = 0;
+  let bar = Number.NEGATIVE_INFINITY;
+  for (let j = start; j < end; j++) {
+    const p = probs[base + j];
+    if ((filled === k && !(p > bar)) || (excluded !== null && excluded[j] !== 0)) continue;
+    filled = offer(scratch, filled, k, j, p);
+    if (filled === k) bar = scratch.score[k - 1];
+  }
+  return filled;
+}
+
+/**
  * Selects tags for one row and appends them to `out` from `outOffset`, category by category in
  * taxonomy order, best first within a category. Returns the number of tags written.
  *
- * @param probs      decoded probabilities, row `row` of an n×D matrix
- * @param requests   tags wanted per category (taxonomy order)
- * @param excluded   tag ids that must not be chosen (the row's seed tags)
+ * Rows are addressed in place (no views per row: this runs once per generated row).
+ *
+ * @param probs      decoded probabilities; the row's are row `row` of an n×D matrix
+ * @param requests   tags wanted per category; the row's are row `row` of an n×C matrix
+ *                   (C categories, taxonomy order)
+ * @param excluded   tag ids that must not be chosen (the row's seed tags):
+ *                   excluded[excludedOffset … excludedOffset + excludedCount − 1]
  * @param stream     the row's selection stream; required for `sample`
  */
 export function selectTags(
@@ -72,6 +101,7 @@ export function selectTags(
   row: number,
   requests: ArrayLike<number>,
   excluded: ArrayLike<number>,
+  excludedOffset: number,
   excludedCount: number,
   scratch: SelectionScratch,
   out: Uint16Array,
@@ -80,22 +110,23 @@ export function selectTags(
 ): number {
   if (policy === 'sample' && !stream) throw new Error('the sample policy needs a selection stream');
   const base = row * taxonomy.size;
+  const C = taxonomy.ranges.length;
   const isExcluded = scratch.excluded;
-  for (let e = 0; e < excludedCount; e++) isExcluded[excluded[e]] = 1;
+  const excludedEnd = excludedOffset + excludedCount;
+  for (let e = excludedOffset; e < excludedEnd; e++) isExcluded[excluded[e]] = 1;
   let written = 0;
-  for (let c = 0; c < taxonomy.ranges.length; c++) {
-    const want = requests[c];
+  for (let c = 0; c < C; c++) {
+    const want = requests[row * C + c];
     if (want <= 0) continue;
     const { start, end } = taxonomy.ranges[c];
     let blocked = 0;
-    for (let e = 0; e < excludedCount; e++)
+    for (let e = excludedOffset; e < excludedEnd; e++)
       if (excluded[e] >= start && excluded[e] < end) blocked++;
     const k = Math.min(want, end - start - blocked);
     if (k <= 0) continue;
     let filled = 0;
     if (policy === 'topk') {
-      for (let j = start; j < end; j++)
-        if (isExcluded[j] === 0) filled = offer(scratch, filled, k, j, probs[base + j]);
+      filled = topkOfRange(probs, base, start, end, k, blocked > 0 ? isExcluded : null, scratch);
     } else {
       // One uniform per tag of the category, in tag order, whether or not it is excluded:
       // the stream's consumption then depends only on the category sizes and on which
@@ -111,6 +142,6 @@ export function selectTags(
     for (let i = 0; i < filled; i++) out[outOffset + written + i] = scratch.index[i];
     written += filled;
   }
-  for (let e = 0; e < excludedCount; e++) isExcluded[excluded[e]] = 0;
+  for (let e = excludedOffset; e < excludedEnd; e++) isExcluded[excluded[e]] = 0;
   return written;
 }

@@ -26,13 +26,17 @@ function select(
     streamRow === undefined
       ? undefined
       : rowStream({ seed: 5, stage: Stage.Selection, temperatureIndex: 0, row: streamRow });
+  // Requests and exclusions are read in place too: row 1 of the requests, the excluded tags
+  // after two of noise.
+  const requestRows = [...requests.map(() => 7), ...requests];
   const written = selectTags(
     taxonomy,
     policy,
     probs,
     1,
-    requests,
-    excluded,
+    requestRows,
+    [0, 5, ...excluded],
+    2,
     excluded.length,
     new SelectionScratch(taxonomy),
     out,
