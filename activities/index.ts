@@ -17,7 +17,7 @@ import { train } from './train.js';
 export interface ActivityDeps {
   /** Inference device this worker was started with. */
   device: Device;
-  /** onnxruntime threads per session (default: onnxruntime's choice). */
+  /** onnxruntime threads per session (default: all cores but one, core/inference.ts). */
   threads?: number;
 }
 

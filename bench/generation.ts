@@ -1,15 +1,20 @@
 // Seeded and latent generation stages against their ONNX ceiling, on the real ConceptCaps
-// pack (CPU). Run: npx tsx bench/generation.ts [--rounds n] [--threads n]
+// pack (CPU). Run: npx tsx bench/generation.ts [--rounds n] [--threads n] [--concurrency n]
 //
+// The work: the notebook's job under the default plan, per mode 7 chunks (one per
+// temperature) of N = 2,041 rows.
 // Ceiling: the model calls alone over the same rows in the same batches (seeded: encode +
-// decode per row; latent: decode), inputs prepared beforehand. Stage: the chunk activity's
-// real path — generateSeededBatches / generateLatentBatches (seed and ε draws, count
-// sampling, top-k selection, Arrow batch building) driven by runGenerationChunk (heartbeats,
-// part files at the default checkpoint interval, the chunk file), under
-// MockActivityEnvironment. Measurements are interleaved (ceiling, stage, ceiling, stage …) and
-// the median of each is reported, so the ratio compares numbers taken side by side on a noisy
-// shared machine. "Batches only" is the generator with the real model but no files: the gap to
-// "stage" is the chunk runner's I/O.
+// decode per row; latent: decode), inputs prepared beforehand, one call after another, with
+// onnxruntime in process on all cores: raw batched ONNX at its fastest here.
+// Stage: the chunk activity's real path, as a worker runs it — generateSeededBatches /
+// generateLatentBatches (seed and ε draws, count sampling, top-k selection, Arrow batch
+// building; the model on its inference thread) driven by runGenerationChunk (heartbeats, part
+// files at the default checkpoint interval, the chunk file) under MockActivityEnvironment,
+// `--concurrency` chunks at a time (default: the worker's inference slots).
+// Measurements are interleaved (ceiling, batches, stage, ceiling …) and the median of each is
+// reported, so the ratio compares numbers taken side by side on a noisy shared machine.
+// "Batches only" is the generator with the real model but no files: the gap to "stage" is the
+// chunk runner's I/O.
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -33,21 +38,27 @@ import { readTagCorpus } from '../core/tag-corpus.js';
 import { loadTaxonomy } from '../core/taxonomy.js';
 import { conceptcaps } from '../test/helpers/conceptcaps.js';
 import { conceptcapsPackDir, tempDir } from '../test/helpers/pipeline.js';
+import { DEFAULT_CONCURRENCY } from '../workers/create-workers.js';
 
 const BATCH = 2048;
 const TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
-/** Seeded chunks per measurement: each is the whole catalogue at one temperature. */
-const SEEDED_CHUNKS = 4;
-const LATENT_ROWS = 4 * BATCH;
+/**
+ * A measurement is the notebook's job under the default plan: seeded, the whole catalogue (N
+ * rows) at each of the 7 temperatures; latent, N × 7 rows spread over the temperatures. Each
+ * (mode, temperature) is one chunk (N < the default 5,000 rows per chunk) of one batch.
+ */
+const CHUNKS = TEMPERATURES.length;
 
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY.gpu) },
   },
 });
 const rounds = Number(args.rounds);
 const threads = Number(args.threads);
+const concurrency = Number(args.concurrency);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -101,8 +112,9 @@ try {
   catalogue.tags.forEach((tags, r) => {
     for (const t of tags) seededX[r * D + t] = 1;
   });
-  const latentZ = new Float32Array(LATENT_ROWS * L);
-  for (let r = 0; r < LATENT_ROWS; r++)
+  const latentRows = CHUNKS * N;
+  const latentZ = new Float32Array(latentRows * L);
+  for (let r = 0; r < latentRows; r++)
     new RowStream({ seed, stage: Stage.Latent, temperatureIndex: 0, row: r }).fillNormal(
       latentZ,
       r * L,
@@ -111,7 +123,7 @@ try {
   const temperatures = new Float32Array(BATCH);
 
   const seededCeiling = async () => {
-    for (let c = 0; c < SEEDED_CHUNKS; c++) {
+    for (let c = 0; c < CHUNKS; c++) {
       temperatures.fill(TEMPERATURES[c % TEMPERATURES.length]);
       for (let first = 0; first < N; first += BATCH) {
         const n = Math.min(BATCH, N - first);
@@ -121,108 +133,83 @@ try {
     }
   };
   const latentCeiling = async () => {
-    temperatures.fill(1);
-    for (let first = 0; first < LATENT_ROWS; first += BATCH) {
-      const n = Math.min(BATCH, LATENT_ROWS - first);
-      await raw.decode(latentZ.subarray(first * L, (first + n) * L), temperatures, n);
+    for (let c = 0; c < CHUNKS; c++) {
+      temperatures.fill(TEMPERATURES[c]);
+      for (let first = 0; first < N; first += BATCH) {
+        const n = Math.min(BATCH, N - first);
+        const rows = latentZ.subarray((c * N + first) * L, (c * N + first + n) * L);
+        await raw.decode(rows, temperatures.subarray(0, n), n);
+      }
     }
   };
 
   const store = new LocalArtifactStore(join(dir, 'artifacts'));
   let runNumber = 0;
-  const stageChunk = async (
-    mode: GenerationMode,
-    temperatureIndex: number,
-    rowStart: number,
-    rowEnd: number,
-    runId: string,
-  ) => {
-    const temperature = TEMPERATURES[temperatureIndex];
-    const spec: ChunkSpec = { temperatureIndex, temperature, rowStart, rowEnd };
+  // A stage runs as the worker runs it: its chunks as activities, `concurrency` at a time (the
+  // worker's inference slots), so one chunk's JavaScript and files overlap another's model call.
+  const inParallel = async (tasks: (() => Promise<unknown>)[]) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < tasks.length) await tasks[next++]();
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, lane));
+  };
+  // Each temperature's chunk: catalogue rows 0…N (seeded), latent rows 0…N of the temperature.
+  const chunks = Array.from({ length: CHUNKS }, (_, c) => ({
+    temperatureIndex: c,
+    rowStart: 0,
+    rowEnd: N,
+  }));
+  type BenchChunk = (typeof chunks)[number];
+  const batchesOf = (mode: GenerationMode, c: BenchChunk, startBatch = 0) => {
     const common = {
       runner,
       latentDim: L,
       taxonomy,
       seed,
-      chunk: spec,
+      chunk: { ...c, temperature: TEMPERATURES[c.temperatureIndex] },
       batchSize: BATCH,
       selection: 'topk' as const,
+      startBatch,
     };
-    await new MockActivityEnvironment().run(() =>
-      runGenerationChunk({
-        activity: `bench-${mode}`,
-        store,
-        runId,
-        chunk: { ...spec, mode, key: chunkKey(mode, temperatureIndex, rowStart, rowEnd) },
-        totalBatches: batchCount(spec, BATCH),
-        checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
-        batches: (startBatch) =>
-          mode === 'seeded'
-            ? generateSeededBatches({
-                ...common,
-                startBatch,
-                catalogue,
-                counts: seededCounts,
-                seedCategories,
-              })
-            : generateLatentBatches({ ...common, startBatch, counts }),
-      }),
-    );
+    return mode === 'seeded'
+      ? generateSeededBatches({ ...common, catalogue, counts: seededCounts, seedCategories })
+      : generateLatentBatches({ ...common, counts });
   };
   // The same batches without the chunk runner's files: separates generation from file I/O.
-  const drain = async (batches: AsyncIterable<unknown>) => {
-    for await (const _ of batches);
-  };
-  const seededBatchesOnly = async () => {
-    for (let c = 0; c < SEEDED_CHUNKS; c++) {
-      const temperatureIndex = c % TEMPERATURES.length;
-      await drain(
-        generateSeededBatches({
-          runner,
-          latentDim: L,
-          taxonomy,
-          seed,
-          chunk: {
-            temperatureIndex,
-            temperature: TEMPERATURES[temperatureIndex],
-            rowStart: 0,
-            rowEnd: N,
-          },
-          batchSize: BATCH,
-          selection: 'topk',
-          catalogue,
-          counts: seededCounts,
-          seedCategories,
-        }),
-      );
-    }
-  };
-  const latentBatchesOnly = () =>
-    drain(
-      generateLatentBatches({
-        runner,
-        latentDim: L,
-        taxonomy,
-        seed,
-        chunk: { temperatureIndex: 2, temperature: 1, rowStart: 0, rowEnd: LATENT_ROWS },
-        batchSize: BATCH,
-        selection: 'topk',
-        counts,
+  const batchesOnly = (mode: GenerationMode, chunks: BenchChunk[]) => () =>
+    inParallel(
+      chunks.map((c) => async () => {
+        for await (const _ of batchesOf(mode, c));
       }),
     );
-  const seededStage = async () => {
-    const runId = `seeded-${runNumber++}`;
-    for (let c = 0; c < SEEDED_CHUNKS; c++)
-      await stageChunk('seeded', c % TEMPERATURES.length, 0, N, runId);
+  const stage = (mode: GenerationMode, chunks: BenchChunk[]) => async () => {
+    const runId = `${mode}-${runNumber++}`;
+    await inParallel(
+      chunks.map((c) => () => {
+        const spec: ChunkSpec = { ...c, temperature: TEMPERATURES[c.temperatureIndex] };
+        const key = chunkKey(mode, c.temperatureIndex, c.rowStart, c.rowEnd);
+        return new MockActivityEnvironment().run(() =>
+          runGenerationChunk({
+            activity: `bench-${mode}`,
+            store,
+            runId,
+            chunk: { ...spec, mode, key },
+            totalBatches: batchCount(spec, BATCH),
+            checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
+            batches: (startBatch) => batchesOf(mode, c, startBatch),
+          }),
+        );
+      }),
+    );
     rmSync(join(dir, 'artifacts', runId), { recursive: true, force: true });
   };
-  const latentStage = async () => {
-    const runId = `latent-${runNumber++}`;
-    await stageChunk('latent', 2, 0, LATENT_ROWS, runId);
-    rmSync(join(dir, 'artifacts', runId), { recursive: true, force: true });
-  };
+  const seededBatchesOnly = batchesOnly('seeded', chunks);
+  const latentBatchesOnly = batchesOnly('latent', chunks);
+  const seededStage = stage('seeded', chunks);
+  const latentStage = stage('latent', chunks);
 
-  const seededRows = SEEDED_CHUNKS * N;
+  const rowsPerMode = CHUNKS * N;
   const measured: Record<string, number[]> = {
     seededCeiling: [],
     seededBatches: [],
@@ -237,19 +224,19 @@ try {
   await latentCeiling();
   await latentStage();
   for (let r = 0; r < rounds; r++) {
-    measured.seededCeiling.push(await rowsPerSecond(seededRows, seededCeiling));
-    measured.seededBatches.push(await rowsPerSecond(seededRows, seededBatchesOnly));
-    measured.seeded.push(await rowsPerSecond(seededRows, seededStage));
-    measured.latentCeiling.push(await rowsPerSecond(LATENT_ROWS, latentCeiling));
-    measured.latentBatches.push(await rowsPerSecond(LATENT_ROWS, latentBatchesOnly));
-    measured.latent.push(await rowsPerSecond(LATENT_ROWS, latentStage));
+    measured.seededCeiling.push(await rowsPerSecond(rowsPerMode, seededCeiling));
+    measured.seededBatches.push(await rowsPerSecond(rowsPerMode, seededBatchesOnly));
+    measured.seeded.push(await rowsPerSecond(rowsPerMode, seededStage));
+    measured.latentCeiling.push(await rowsPerSecond(rowsPerMode, latentCeiling));
+    measured.latentBatches.push(await rowsPerSecond(rowsPerMode, latentBatchesOnly));
+    measured.latent.push(await rowsPerSecond(rowsPerMode, latentStage));
   }
 
   const k = (v: number) => `${(v / 1000).toFixed(1)}k`;
   console.log(
     `ConceptCaps pack (D=${D}, L=${L}, ${C} categories), batch ${BATCH}, median of ${rounds} interleaved rounds; ` +
       `threads ${threads || `default (${availableParallelism()} cores)`}; ` +
-      `seeded ${seededRows} rows (${SEEDED_CHUNKS} chunks × ${N}), latent ${LATENT_ROWS} rows per round`,
+      `${rowsPerMode} rows per mode and round (${CHUNKS} chunks × ${N}), ${concurrency} chunks at a time`,
   );
   const table = [
     ['seeded', 'seededCeiling', 'seededBatches', 'seeded'],

@@ -162,49 +162,41 @@ export class GeneratedRowsBuilder {
   }
 }
 
-const encoder = new TextEncoder();
-
-/** A nullable utf8 column from strings, built directly (offsets, bytes, validity bitmap). */
+/**
+ * A nullable utf8 column from strings, built directly (offsets, bytes, validity bitmap). The
+ * strings are encoded in one go (track ids are mostly ASCII: then each string's byte length
+ * is its length), not one allocation per row.
+ */
 export function utf8Data(values: readonly (string | null)[]) {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
-  if (values.every((value) => value === null)) {
-    // Latent rows: no bytes at all, every slot null.
-    return makeData({
-      type: new Utf8(),
-      length: n,
-      nullCount: n,
-      nullBitmap: new Uint8Array(Math.ceil(n / 8)),
-      valueOffsets: offsets,
-      data: new Uint8Array(0),
-    });
-  }
-  const encoded: Uint8Array[] = [];
   const validity = new Uint8Array(Math.ceil(n / 8));
   let nullCount = 0;
+  const present: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value === null) nullCount++;
+    else {
+      validity[i >> 3] |= 1 << (i & 7);
+      present.push(value);
+    }
+  }
+  const joined = present.join('');
+  const bytes = Buffer.from(joined, 'utf8');
+  const ascii = bytes.length === joined.length;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const value = values[i];
-    if (value === null) {
-      nullCount++;
-      encoded.push(new Uint8Array(0));
-    } else {
-      validity[i >> 3] |= 1 << (i & 7);
-      const bytes = encoder.encode(value);
-      encoded.push(bytes);
-      total += bytes.length;
-    }
+    if (value !== null) total += ascii ? value.length : Buffer.byteLength(value, 'utf8');
     offsets[i + 1] = total;
   }
-  const data = new Uint8Array(total);
-  for (let i = 0; i < n; i++) data.set(encoded[i], offsets[i]);
   return makeData({
     type: new Utf8(),
     length: n,
     nullCount,
     nullBitmap: nullCount > 0 ? validity : null,
     valueOffsets: offsets,
-    data,
+    data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
   });
 }
 

@@ -24,7 +24,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
-import { RowStream, Stage, StreamFamily } from './rng.js';
+import { NormalRows, RowStream, Stage, StreamFamily } from './rng.js';
 import { type SelectionPolicy, SelectionScratch, selectTags } from './selection.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -116,6 +116,11 @@ class BatchBuffers {
   }
 }
 
+/** The most rows a batch of the chunk has (buffers are sized to it, not to the batch size). */
+function batchRows(chunk: ChunkSpec, batchSize: number): number {
+  return Math.max(1, Math.min(batchSize, chunk.rowEnd - chunk.rowStart));
+}
+
 /** A batch whose inputs are prepared and whose model call is under way. */
 interface InFlight {
   first: number;
@@ -134,14 +139,16 @@ async function* pipelined(
   chunk: ChunkSpec,
   batchSize: number,
   startBatch: number,
-  slots: [BatchBuffers, BatchBuffers],
+  makeBuffers: () => BatchBuffers,
   launch: (first: number, n: number, buffers: BatchBuffers) => Promise<Float32Array>,
   finish: (batch: InFlight, probs: Float32Array) => RecordBatch,
 ): AsyncGenerator<RecordBatch> {
   const batches = batchCount(chunk, batchSize);
+  const slots: BatchBuffers[] = [];
   const start = (b: number): InFlight => {
     const first = chunk.rowStart + b * batchSize;
     const n = Math.min(batchSize, chunk.rowEnd - first);
+    slots[b % 2] ??= makeBuffers();
     const buffers = slots[b % 2];
     const probs = launch(first, n, buffers);
     // Awaited below; this only keeps a batch abandoned by the consumer from being reported as
@@ -186,10 +193,11 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
   const selectionStream = new RowStream();
   const scratch = new SelectionScratch(taxonomy);
   const selected = new Uint16Array(D);
+  const normals = new NormalRows(batchRows(chunk, batchSize));
 
-  const launch = (first: number, n: number, buffers: BatchBuffers) => {
+  const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
+    // x is all zeros here: each batch clears the ones it set once the encoder has read them.
     const { x, eps, z, temperature, requests, seeds, seedCounts } = buffers;
-    x.fill(0, 0, n * D);
     for (let i = 0; i < n; i++) {
       const row = first + i;
       rowStreams.seek(stream, row);
@@ -215,16 +223,19 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
         }
       }
       seedCounts[i] = s;
-      stream.fillNormal(eps, i * L, L);
+      normals.set(i, stream); // ε continues the row's stream after the seed draws
       temperature[i] = chunk.temperature;
     }
+    normals.fill(n, L, eps);
     return runner.encode(x.subarray(0, n * D), n).then(({ mu, logvar }) => {
+      for (let i = 0; i < n; i++)
+        for (let s = 0; s < seedCounts[i]; s++) x[i * D + seeds[i * S + s]] = 0;
       for (let j = 0; j < n * L; j++) z[j] = mu[j] + Math.exp(0.5 * logvar[j]) * eps[j];
       return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
     });
   };
 
-  const finish = ({ first, n, buffers }: InFlight, probs: Float32Array) => {
+  const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
     const { requests, seeds, seedCounts } = buffers;
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
@@ -261,8 +272,9 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
     return builder.finish();
   };
 
-  const slots = () => new BatchBuffers(taxonomy, L, batchSize, S);
-  return pipelined(chunk, batchSize, params.startBatch ?? 0, [slots(), slots()], launch, finish);
+  const rows = batchRows(chunk, batchSize);
+  const buffers = () => new BatchBuffers(taxonomy, L, rows, S);
+  return pipelined(chunk, batchSize, params.startBatch ?? 0, buffers, launch, finish);
 }
 
 /** Latent generation of one chunk, one RecordBatch per model batch. */
@@ -277,19 +289,21 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
   const selectionStream = new RowStream();
   const scratch = new SelectionScratch(taxonomy);
   const selected = new Uint16Array(taxonomy.size);
+  const normals = new NormalRows(batchRows(chunk, batchSize));
 
-  const launch = (first: number, n: number, buffers: BatchBuffers) => {
+  const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
     const { z, temperature, requests } = buffers;
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      zStreams.seek(stream, row).fillNormal(z, i * L, L);
+      normals.set(i, zStreams.seek(stream, row));
       if (!coupledCounts) params.counts.sampleRow(countStreams.seek(stream, row), requests, i * C);
       temperature[i] = chunk.temperature;
     }
+    normals.fill(n, L, z);
     return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
   };
 
-  const finish = ({ first, n, buffers }: InFlight, probs: Float32Array) => {
+  const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
     const { requests } = buffers;
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
@@ -327,6 +341,7 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
     return builder.finish();
   };
 
-  const slots = () => new BatchBuffers(taxonomy, L, batchSize, 0);
-  return pipelined(chunk, batchSize, params.startBatch ?? 0, [slots(), slots()], launch, finish);
+  const rows = batchRows(chunk, batchSize);
+  const buffers = () => new BatchBuffers(taxonomy, L, rows, 0);
+  return pipelined(chunk, batchSize, params.startBatch ?? 0, buffers, launch, finish);
 }

@@ -261,6 +261,9 @@ async function createSession(params: {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    // On the inference thread, onnxruntime's pool threads must not spin between runs: the cores
+    // they would spin on are the ones generation's JavaScript runs on meanwhile.
+    ...(inferenceThread ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     // A missing CUDA provider is reported through `log`; onnxruntime's process-wide logger
     // may still print one line of its own to stderr.
     ...(device === 'cuda' ? { logSeverityLevel: 4 as const } : {}),

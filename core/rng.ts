@@ -9,6 +9,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
 
 /** Which part of the pipeline draws: part of every stream key, so stages never share draws. */
 export const Stage = {
@@ -219,6 +220,15 @@ export class RowStream {
     if (key) this.rng.setState(streamState(key));
   }
 
+  /** Writes the generator's state as s00, s01, s10, s11 (NormalRows' layout). */
+  writeState(out: Int32Array, offset: number): void {
+    const rng = this.rng;
+    out[offset] = rng.s00;
+    out[offset + 1] = rng.s01;
+    out[offset + 2] = rng.s10;
+    out[offset + 3] = rng.s11;
+  }
+
   /** @internal Points the stream at a state (StreamFamily.seek). */
   setState(state: ArrayLike<number>): this {
     this.rng.setState(state);
@@ -253,8 +263,8 @@ export class RowStream {
 
   /**
    * Writes `count` standard normals into `out` from `offset`: exactly the values `count` calls
-   * of normal() give (the hot path of generation: one z or ε per row). The generator's step is
-   * written out on locals here: it runs 128 times per generated row.
+   * of normal() give. The generator's step is written out on locals here. (Generation draws
+   * its z and ε for a whole batch with NormalRows, the same values from WebAssembly.)
    */
   fillNormal(out: Float32Array | Float64Array, offset: number, count: number): void {
     const rng = this.rng;
@@ -317,5 +327,57 @@ export class StreamFamily {
   /** A new stream for `row`. */
   stream(row: number): RowStream {
     return this.seek(new RowStream(), row);
+  }
+}
+
+/**
+ * The ziggurat in WebAssembly (core/ziggurat.wat): the same draws and values as the JavaScript
+ * above, about three times faster, for the z or ε of a whole batch in one call.
+ */
+const zigguratWasm = (() => {
+  const module = new WebAssembly.Module(Buffer.from(ZIGGURAT_WASM_BASE64, 'base64'));
+  const instance = new WebAssembly.Instance(module, { math: { exp: Math.exp, log: Math.log } });
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const tables = new Float64Array(memory.buffer, 0, 3 * 128);
+  tables.set(ZIG_K, 0);
+  tables.set(ZIG_W, 128);
+  tables.set(ZIG_F, 256);
+  return {
+    memory,
+    fillRows: instance.exports.fillRows as (rows: number, count: number, out: number) => void,
+  };
+})();
+const WASM_STATES = 4096;
+const WASM_PAGE = 65_536;
+
+/**
+ * Standard normals for a batch of rows, each from its own stream: record each row's stream
+ * with `set`, then `fill` writes `count` normals per row, exactly what stream.fillNormal would
+ * write (the streams themselves are not advanced).
+ */
+export class NormalRows {
+  private readonly states: Int32Array;
+
+  constructor(readonly capacity: number) {
+    this.states = new Int32Array(capacity * 4);
+  }
+
+  /** Records `stream`, at its current position, as the stream of row `row` (< capacity). */
+  set(row: number, stream: RowStream): void {
+    stream.writeState(this.states, row * 4);
+  }
+
+  /** out[r·count + i] = normal i of row r's stream, for rows 0 … rows − 1. */
+  fill(rows: number, count: number, out: Float32Array): void {
+    if (rows > this.capacity) throw new RangeError(`NormalRows: ${rows} rows > ${this.capacity}`);
+    const { memory, fillRows } = zigguratWasm;
+    const output = WASM_STATES + rows * 16;
+    const needed = output + rows * count * 4;
+    if (needed > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
+    }
+    new Int32Array(memory.buffer, WASM_STATES, rows * 4).set(this.states.subarray(0, rows * 4));
+    fillRows(rows, count, output);
+    out.set(new Float32Array(memory.buffer, output, rows * count));
   }
 }

@@ -71,14 +71,24 @@ function topkOfRange(
   scratch: SelectionScratch,
 ): number {
   let filled = 0;
-  let bar = Number.NEGATIVE_INFINITY;
-  for (let j = start; j < end; j++) {
-    const p = probs[base + j];
-    if ((filled === k && !(p > bar)) || (excluded !== null && excluded[j] !== 0)) continue;
-    filled = offer(scratch, filled, k, j, p);
-    if (filled === k) bar = scratch.score[k - 1];
+  let j = start;
+  // The first k candidates fill the list…
+  for (; j < end && filled < k; j++) {
+    if (excluded === null || excluded[j] === 0)
+      filled = offer(scratch, filled, k, j, probs[base + j]);
   }
-  return filled;
+  if (filled < k) return filled;
+  // …then a tag enters only above the bar (the list's last score; a tie keeps the earlier tag).
+  const scores = scratch.score;
+  let bar = scores[k - 1];
+  for (; j < end; j++) {
+    const p = probs[base + j];
+    if (p > bar && (excluded === null || excluded[j] === 0)) {
+      offer(scratch, k, k, j, p);
+      bar = scores[k - 1];
+    }
+  }
+  return k;
 }
 
 /**

@@ -12,8 +12,16 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { clearVaeSessionCache } from '../core/inference.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import type { TemporalConnectionSettings } from './connection.js';
+
+/**
+ * Activities a worker runs at once per queue. Two on the inference queue: the model runs on an
+ * inference thread, so one chunk's JavaScript (sampling, top-k, Arrow, files) overlaps the
+ * other's model call.
+ */
+export const DEFAULT_CONCURRENCY: Record<QueueKind, number> = { cpu: 2, gpu: 2 };
 
 export interface WorkerOptions {
   connection: TemporalConnectionSettings;
@@ -21,11 +29,11 @@ export interface WorkerOptions {
   queuePrefix?: string;
   /** Inference device for activities on the gpu queue. */
   device: ActivityDeps['device'];
-  /** Concurrent activity executions per queue (default: cpu 2, gpu 1). */
+  /** Concurrent activity executions per queue (default DEFAULT_CONCURRENCY). */
   maxConcurrentActivities?: Partial<Record<QueueKind, number>>;
   /** Concurrent workflow tasks (default 10). */
   maxConcurrentWorkflowTasks?: number;
-  /** onnxruntime threads per inference session (default: onnxruntime's choice). */
+  /** onnxruntime threads per inference session (default: all cores but one, core/inference.ts). */
   threads?: number;
   /** How long running activities get to finish on shutdown before they are cancelled (default 10 s). */
   shutdownGraceSeconds?: number;
@@ -81,7 +89,7 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
   });
   const workflowBundleCode = await workflowBundle();
   const activities = createActivities({ device: options.device, threads: options.threads });
-  const concurrency = { cpu: 2, gpu: 1, ...options.maxConcurrentActivities };
+  const concurrency = { ...DEFAULT_CONCURRENCY, ...options.maxConcurrentActivities };
   const workers = await Promise.all(
     options.queues.map((kind) =>
       Worker.create({
@@ -110,6 +118,8 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
       stopped ??= (async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
+        // No activity runs any more: release the model sessions and stop their inference threads.
+        await clearVaeSessionCache();
         await connection.close();
       })();
       return stopped;

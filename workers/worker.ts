@@ -1,6 +1,6 @@
 // The worker entry point: `tagflow worker` (or `tsx workers/worker.ts`).
 //
-//   tagflow worker --queues cpu,gpu --device cpu --cpu-concurrency 2 --gpu-concurrency 1
+//   tagflow worker --queues cpu,gpu --device cpu --cpu-concurrency 2 --gpu-concurrency 2
 //
 // Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (TLS and API-key settings: see
 // workers/connection.ts) and serves the named queues until SIGINT or SIGTERM, then shuts
@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { DEFAULT_QUEUE_PREFIX, type QueueKind } from '../workflows/task-queues.js';
 import { connectionSettingsFromEnv } from './connection.js';
-import { createWorkers } from './create-workers.js';
+import { createWorkers, DEFAULT_CONCURRENCY } from './create-workers.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -50,9 +50,23 @@ export function workerCommand(): Command {
         .choices(['cpu', 'cuda'])
         .default('cpu'),
     )
-    .option('--cpu-concurrency <n>', 'concurrent activities on the cpu queue', positiveInt, 2)
-    .option('--gpu-concurrency <n>', 'concurrent activities on the gpu queue', positiveInt, 1)
-    .option('--threads <n>', 'onnxruntime threads per inference session', positiveInt)
+    .option(
+      '--cpu-concurrency <n>',
+      'concurrent activities on the cpu queue',
+      positiveInt,
+      DEFAULT_CONCURRENCY.cpu,
+    )
+    .option(
+      '--gpu-concurrency <n>',
+      'concurrent activities on the gpu queue',
+      positiveInt,
+      DEFAULT_CONCURRENCY.gpu,
+    )
+    .option(
+      '--threads <n>',
+      'onnxruntime threads per inference session (default: all cores but one)',
+      positiveInt,
+    )
     .option(
       '--queue-prefix <prefix>',
       'task-queue name prefix (default tagflow, or TAGFLOW_QUEUE_PREFIX)',

@@ -54,7 +54,8 @@ describe('tagflow status', () => {
 
   it('prints stage and generation progress of a run that is going', async () => {
     const handle = await start({
-      generation: { temperatures: [0.5, 1], latent: { rows: 400_000 }, chunkRows: 20_000 },
+      // Long enough (tens of seconds of generation) to be still going when the CLI asks.
+      generation: { temperatures: [0.5, 1], latent: { rows: 4_000_000 }, chunkRows: 100_000 },
       execution: { maxParallelChunks: 1, maxParallelTemperatures: 1 },
     });
     try {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,54 @@ describe('loadVaeSession', () => {
       const probs = decodeRow(weights, z.subarray(r * 3, (r + 1) * 3), temperature[r]);
       expect(maxAbsError(pb.subarray(r * 6, (r + 1) * 6), probs)).toBeLessThan(1e-5);
     }
+  });
+
+  it('gives the same numbers on its inference thread as in process, and two calls in flight', async () => {
+    const onThread = await loadVaeSession({ packDir, taxonomy, threads: 1, batchSize: 5 });
+    const inProcess = await loadVaeSession({
+      packDir,
+      taxonomy,
+      threads: 1,
+      batchSize: 5,
+      inferenceThread: false,
+    });
+    expect(onThread).not.toBe(inProcess);
+    // Views into larger buffers, as generation passes them; both calls in flight at once.
+    const zView = new Float32Array(z.length + 9).fill(7).subarray(4, 4 + z.length);
+    zView.set(z);
+    const [a, b] = await Promise.all([
+      onThread.decode(zView, temperature, n),
+      onThread.encode(x.subarray(0, 6 * n), n),
+    ]);
+    expect(Array.from(a)).toEqual(Array.from(await inProcess.decode(z, temperature, n)));
+    const c = await inProcess.encode(x, n);
+    expect([Array.from(b.mu), Array.from(b.logvar)]).toEqual([
+      Array.from(c.mu),
+      Array.from(c.logvar),
+    ]);
+    // The inputs are the caller's still: nothing was handed over to the thread.
+    expect(Array.from(zView)).toEqual(Array.from(z));
+  });
+
+  it('lets the process exit while its inference thread is idle', () => {
+    // A process that loads a session, decodes once and does nothing else must end by itself.
+    const script = join(root, 'exits.mts');
+    writeFileSync(
+      script,
+      [
+        `import { loadVaeSession } from ${JSON.stringify(join(import.meta.dirname, '../../core/inference.ts'))};`,
+        `const s = await loadVaeSession({ packDir: ${JSON.stringify(packDir)} });`,
+        'const p = await s.decode(new Float32Array(3), new Float32Array([1]), 1);',
+        'console.log(p.length);',
+      ].join('\n'),
+    );
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: join(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.error).toBeUndefined();
+    expect([result.stdout.trim(), result.status]).toEqual(['6', 0]);
   });
 
   it('returns empty outputs for zero rows', async () => {

@@ -1,6 +1,15 @@
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { describe, expect, it } from 'vitest';
-import { RowStream, rowStream, Stage, type StreamKey, streamState } from '../../core/rng.js';
+import {
+  NormalRows,
+  RowStream,
+  rowStream,
+  Stage,
+  StreamFamily,
+  type StreamKey,
+  streamState,
+} from '../../core/rng.js';
 
 const key: StreamKey = { seed: 42, stage: Stage.Seeded, temperatureIndex: 3, row: 17 };
 
@@ -179,6 +188,81 @@ describe('rowStream', () => {
       got.push(byFill.normal(), byFill.uniform());
       expect(got).toEqual(expected);
     }
+  });
+
+  it('NormalRows (WebAssembly) draws what fillNormal draws, row by row', () => {
+    // 600 rows × 128 normals hold ~900 draws outside the rectangles (wedges and tail), which
+    // take the slow path with its extra draws, exp and log.
+    const rows = 600;
+    const count = 128;
+    const normals = new NormalRows(rows);
+    const streams = Array.from({ length: rows }, (_, row) => {
+      const stream = rowStream({ ...key, row });
+      stream.int(1 + (row % 5)); // rows start at different positions, as seeded ε does
+      normals.set(row, stream);
+      return stream;
+    });
+    const out = new Float32Array(rows * count + 1).fill(-1);
+    normals.fill(rows, count, out);
+    let tail = 0;
+    for (let row = 0; row < rows; row++) {
+      const expected = new Float64Array(count);
+      streams[row].fillNormal(expected, 0, count);
+      const got = out.subarray(row * count, (row + 1) * count);
+      expect(Array.from(got)).toEqual(Array.from(expected, Math.fround));
+      for (const x of got) if (Math.abs(x) > 3.4426) tail++;
+    }
+    expect(out[rows * count]).toBe(-1);
+    // Values beyond the base layer's edge R ≈ 3.4426 come only from the tail (about 45
+    // expected here): the slow path was taken and agreed.
+    expect(tail).toBeGreaterThan(10);
+    // A larger batch than the module's memory holds at first: it grows.
+    const big = new NormalRows(4096);
+    for (let row = 0; row < 4096; row++) big.set(row, rowStream({ ...key, row }));
+    const bigOut = new Float32Array(4096 * count);
+    big.fill(4096, count, bigOut);
+    const last = new Float64Array(count);
+    rowStream({ ...key, row: 4095 }).fillNormal(last, 0, count);
+    expect(Array.from(bigOut.subarray(4095 * count))).toEqual(Array.from(last, Math.fround));
+  });
+
+  it("steps exactly as pure-rand's xoroshiro128+ from the same state", () => {
+    for (let row = 0; row < 50; row++) {
+      const k = { ...key, row };
+      const ours = rowStream(k);
+      const theirs = xoroshiro128plusFromState(streamState(k));
+      const expected = Array.from({ length: 40 }, () => theirs.next());
+      // uniform() takes two steps and keeps 26 + 27 of their bits.
+      const got: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const u = ours.uniform() * 2 ** 53;
+        got.push(Math.floor(u / 2 ** 27), u % 2 ** 27);
+      }
+      expect(got).toEqual(
+        expected.map((bits, i) => (i % 2 === 0 ? bits & 0x3ffffff : bits & 0x7ffffff)),
+      );
+    }
+  });
+
+  it('StreamFamily streams are the keyed streams, re-pointed without allocating', () => {
+    const family = new StreamFamily({
+      seed: 2 ** 40 + 3,
+      stage: Stage.Latent,
+      temperatureIndex: 5,
+    });
+    const stream = new RowStream();
+    for (const row of [0, 1, 77, 2 ** 33 + 9]) {
+      const k = { seed: 2 ** 40 + 3, stage: Stage.Latent, temperatureIndex: 5, row };
+      expect(family.seek(stream, row)).toBe(stream);
+      const expected = rowStream(k);
+      expect([stream.uniform(), stream.normal(), stream.int(1000)]).toEqual([
+        expected.uniform(),
+        expected.normal(),
+        expected.int(1000),
+      ]);
+      expect(family.stream(row).uniform()).toBe(rowStream(k).uniform());
+    }
+    expect(() => family.seek(stream, -1)).toThrow(RangeError);
   });
 
   it('draws integers uniformly on [0, n) (chi-square)', () => {
