@@ -7,7 +7,7 @@ import {
 } from '../core/count-coupling.js';
 import { countSampler } from '../core/count-model.js';
 import { batchCount, generateLatentBatches } from '../core/generation.js';
-import { type Device, loadVaeSession } from '../core/inference.js';
+import { type InferenceSettings, loadVaeSession } from '../core/inference.js';
 import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { DECODER_FILE } from '../models/model-pack.js';
 import { runGenerationChunk } from './chunk-runner.js';
@@ -34,12 +34,12 @@ function cachedCalibration(
   return entry;
 }
 
-export function makeGenerateLatentChunk(device: Device, threads?: number) {
+export function makeGenerateLatentChunk(inference: InferenceSettings) {
   return async function generateLatentChunk(job: ChunkJob): Promise<ChunkSummary> {
     maybeFailAtStart('generateLatentChunk');
     const store = artifactStore(job.artifacts);
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ packDir: job.modelPack, taxonomy, device, threads });
+    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
     const model = runCountModel(store, job.runId);
     const counts = countSampler(model);
     const { temperatureIndex, temperature } = job.chunk;

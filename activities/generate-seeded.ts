@@ -1,18 +1,18 @@
 // Stage 3: tag sets seeded from catalogue tracks, one chunk of rows at one temperature per
 // call (see core/generation.ts for the algorithm, chunk-runner.ts for resuming).
 import { batchCount, generateSeededBatches } from '../core/generation.js';
-import { type Device, loadVaeSession } from '../core/inference.js';
+import { type InferenceSettings, loadVaeSession } from '../core/inference.js';
 import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { runGenerationChunk } from './chunk-runner.js';
 import { maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, runCatalogue, runSeededCounts, runTaxonomy } from './run-inputs.js';
 
-export function makeGenerateSeededChunk(device: Device, threads?: number) {
+export function makeGenerateSeededChunk(inference: InferenceSettings) {
   return async function generateSeededChunk(job: ChunkJob): Promise<ChunkSummary> {
     maybeFailAtStart('generateSeededChunk');
     const store = artifactStore(job.artifacts);
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ packDir: job.modelPack, taxonomy, device, threads });
+    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
     const catalogue = runCatalogue(store, job.runId, taxonomy);
     const counts = runSeededCounts(store, job.runId, taxonomy);
     const seedCategories = job.seedCategories.map((c) => taxonomy.categories.indexOf(c));

@@ -19,6 +19,8 @@ export interface ActivityDeps {
   device: Device;
   /** onnxruntime threads per session (default: all cores but one, core/inference.ts). */
   threads?: number;
+  /** Inference threads per model session (default DEFAULT_INFERENCE_THREADS; 0: in process). */
+  inferenceThreads?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -28,8 +30,8 @@ export function createActivities(deps: ActivityDeps) {
     train,
     loadInputs,
     fitCounts,
-    generateSeededChunk: makeGenerateSeededChunk(deps.device, deps.threads),
-    generateLatentChunk: makeGenerateLatentChunk(deps.device, deps.threads),
+    generateSeededChunk: makeGenerateSeededChunk(deps),
+    generateLatentChunk: makeGenerateLatentChunk(deps),
     dedupe,
     split,
     evaluate,

@@ -82,7 +82,7 @@ try {
     taxonomy,
     threads,
     batchSize: BATCH,
-    inferenceThread: false,
+    inferenceThreads: 0,
   });
   const runner = await loadVaeSession({ packDir, taxonomy, threads, batchSize: BATCH });
   const { inputDim: D, latentDim: L } = runner.meta;

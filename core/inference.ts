@@ -2,11 +2,11 @@
 // batches, on CPU or CUDA. Sessions are cached per process: a worker loads a pack once and
 // every activity it runs afterwards reuses the session.
 //
-// By default the sessions live on an inference thread of their own (core/inference-thread.mjs):
-// onnxruntime-node's `run` is synchronous on its calling thread, so in-process every model call
+// By default the sessions live on inference threads of their own (core/inference-thread.mjs):
+// onnxruntime-node's `run` is synchronous on its calling thread, so in process every model call
 // would stop the rest of generation (normals, top-k, Arrow, files) until it returns. With the
-// thread, generation prepares and finishes other batches while one is in the model; on CPU the
-// thread's onnxruntime takes all cores but one, which is left to that JavaScript.
+// threads, generation prepares and finishes other batches while some are in the model; on CPU
+// the threads' onnxruntime shares all cores but one, which is left to that JavaScript.
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -25,6 +25,12 @@ export type Device = 'cpu' | 'cuda';
 
 export const DEFAULT_INFERENCE_BATCH_SIZE = 4096;
 
+/**
+ * Inference threads per session. Two: while one runs a batch, the other can run the next one
+ * (bench/generation.ts: latent stage +15–20 % over one thread on two cores).
+ */
+export const DEFAULT_INFERENCE_THREADS = 2;
+
 export interface VaeSession {
   readonly meta: ModelPackMeta;
   /** The device actually used (`cpu` when CUDA was asked for but is unavailable). */
@@ -41,17 +47,26 @@ export interface LoadVaeSessionParams {
   taxonomy?: Taxonomy;
   device?: Device;
   /**
-   * onnxruntime intra-op threads; default: on the inference thread, all cores but one; in
-   * process, onnxruntime's choice (all cores).
+   * onnxruntime intra-op threads per session; default: with inference threads, all cores but
+   * one shared among them (at least one each); in process, onnxruntime's choice (all cores).
    */
   threads?: number;
-  /** Run the model on an inference thread of its own (default true); false: on the caller's. */
-  inferenceThread?: boolean;
+  /**
+   * Inference threads the model runs on (DEFAULT_INFERENCE_THREADS); 0: on the caller's thread,
+   * which then waits for every model call.
+   */
+  inferenceThreads?: number;
   /** The most rows per onnxruntime run; larger calls are split. Default 4096. */
   batchSize?: number;
   /** Where warnings go (CUDA fallback); default console.warn. */
   log?: (message: string) => void;
 }
+
+/** How a worker runs its models: what activities pass on to loadVaeSession. */
+export type InferenceSettings = Pick<
+  LoadVaeSessionParams,
+  'device' | 'threads' | 'inferenceThreads'
+>;
 
 interface CachedSession {
   session: VaeSession;
@@ -87,7 +102,12 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ValidationError(`inference batch size must be a positive integer, got ${batchSize}`);
   }
-  const inferenceThread = params.inferenceThread ?? true;
+  const inferenceThreads = params.inferenceThreads ?? DEFAULT_INFERENCE_THREADS;
+  if (!Number.isInteger(inferenceThreads) || inferenceThreads < 0) {
+    throw new ValidationError(
+      `inference threads must be a non-negative integer, got ${inferenceThreads}`,
+    );
+  }
   const meta = readModelPackMeta(packDir);
   if (taxonomy) checkPackTaxonomy(packDir, meta, taxonomy);
 
@@ -99,11 +119,11 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
     device,
     threads,
     batchSize,
-    inferenceThread,
+    inferenceThreads,
   ]);
   let entry = cache.get(key);
   if (!entry) {
-    entry = createSession({ ...params, device, threads, batchSize, inferenceThread, meta });
+    entry = createSession({ ...params, device, threads, batchSize, inferenceThreads, meta });
     cache.set(key, entry);
     entry.catch(() => cache.delete(key));
   }
@@ -176,63 +196,95 @@ function exact(data: Float32Array): Float32Array {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
 }
 
-async function openOnThread(
+/** One inference thread and the calls in flight on it. */
+class InferenceThread {
+  private readonly worker = new Worker(new URL('./inference-thread.mjs', import.meta.url));
+  private readonly pending = new Map<
+    number,
+    { resolve: (outputs: Record<string, Float32Array>) => void; reject: (err: Error) => void }
+  >();
+  private nextId = 0;
+  failure: Error | undefined;
+
+  constructor() {
+    this.worker.on('message', (reply: ThreadReply) => {
+      const request = this.pending.get(reply.id);
+      if (!request) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (reply.ok) request.resolve(reply.outputs ?? {});
+      else request.reject(new Error(reply.message));
+    });
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) =>
+      this.failAll(new Error(`the inference thread exited (code ${code})`)),
+    );
+    // An idle thread must not keep the process alive; one with requests in flight must.
+    this.worker.unref();
+  }
+
+  /** Calls in flight: where the next one should go. */
+  get load(): number {
+    return this.pending.size;
+  }
+
+  private failAll(err: Error) {
+    this.failure ??= err;
+    for (const { reject } of this.pending.values()) reject(err);
+    this.pending.clear();
+  }
+
+  call(message: Record<string, unknown>): Promise<Record<string, Float32Array>> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.failure) await this.call({ op: 'release' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
+
+/**
+ * The sessions on `count` inference threads, each with sessions of its own; a call goes to the
+ * thread with the fewest calls in flight. Two threads let two batches (of one chunk or of two)
+ * be in the model at once, while the main thread prepares and finishes others.
+ */
+async function openOnThreads(
+  count: number,
   encoderBytes: Uint8Array,
   decoderBytes: Uint8Array,
   options: SessionOptions,
 ): Promise<ModelBackend> {
-  const worker = new Worker(new URL('./inference-thread.mjs', import.meta.url));
-  const pending = new Map<
-    number,
-    { resolve: (outputs: Record<string, Float32Array>) => void; reject: (err: Error) => void }
-  >();
-  let nextId = 0;
-  let failure: Error | undefined;
-  const failAll = (err: Error) => {
-    failure ??= err;
-    for (const { reject } of pending.values()) reject(err);
-    pending.clear();
-  };
-  worker.on('message', (reply: ThreadReply) => {
-    const request = pending.get(reply.id);
-    if (!request) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
-    if (reply.ok) request.resolve(reply.outputs ?? {});
-    else request.reject(new Error(reply.message));
-  });
-  worker.on('error', (err) => failAll(err));
-  worker.on('exit', (code) => failAll(new Error(`the inference thread exited (code ${code})`)));
-  // An idle thread must not keep the process alive; one with requests in flight must.
-  worker.unref();
-  const call = (message: Record<string, unknown>) =>
-    new Promise<Record<string, Float32Array>>((resolve, reject) => {
-      if (failure) return reject(failure);
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ ...message, id });
-    });
-
-  try {
-    await call({ op: 'open', encoder: encoderBytes, decoder: decoderBytes, options });
-  } catch (err) {
-    await worker.terminate();
-    throw err;
+  const threads = Array.from({ length: count }, () => new InferenceThread());
+  const open = { op: 'open', encoder: encoderBytes, decoder: decoderBytes, options };
+  const opened = await Promise.allSettled(threads.map((thread) => thread.call(open)));
+  const failed = opened.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(threads.map((thread) => thread.close()));
+    throw failed.reason;
   }
   return {
     run(model, feeds) {
       const copied: Feeds = {};
       for (const [name, { data, dims }] of Object.entries(feeds))
         copied[name] = { data: exact(data), dims };
-      return call({ op: 'run', session: model, feeds: copied });
+      let thread = threads[0];
+      for (const other of threads) if (other.load < thread.load) thread = other;
+      return thread.call({ op: 'run', session: model, feeds: copied });
     },
     async release() {
-      try {
-        if (!failure) await call({ op: 'release' });
-      } finally {
-        await worker.terminate();
-      }
+      const closed = await Promise.allSettled(threads.map((thread) => thread.close()));
+      const failed = closed.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }
@@ -243,33 +295,35 @@ async function createSession(params: {
   device: Device;
   threads: number;
   batchSize: number;
-  inferenceThread: boolean;
+  inferenceThreads: number;
   log?: (message: string) => void;
 }): Promise<CachedSession> {
-  const { packDir, meta, batchSize, inferenceThread } = params;
+  const { packDir, meta, batchSize, inferenceThreads } = params;
   const log = params.log ?? ((message: string) => console.warn(message));
   const encoderBytes = readModelPackFile(packDir, meta, ENCODER_FILE);
   const decoderBytes = readModelPackFile(packDir, meta, DECODER_FILE);
   const threads =
     params.threads > 0
       ? params.threads
-      : inferenceThread
-        ? Math.max(1, availableParallelism() - 1)
+      : inferenceThreads > 0
+        ? Math.max(1, Math.floor((availableParallelism() - 1) / inferenceThreads))
         : 0;
 
   const options = (device: Device): SessionOptions => ({
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-    // On the inference thread, onnxruntime's pool threads must not spin between runs: the cores
+    // On inference threads, onnxruntime's pool threads must not spin between runs: the cores
     // they would spin on are the ones generation's JavaScript runs on meanwhile.
-    ...(inferenceThread ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    ...(inferenceThreads > 0 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     // A missing CUDA provider is reported through `log`; onnxruntime's process-wide logger
     // may still print one line of its own to stderr.
     ...(device === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
   });
   const open = (device: Device) =>
-    (inferenceThread ? openOnThread : openInProcess)(encoderBytes, decoderBytes, options(device));
+    inferenceThreads > 0
+      ? openOnThreads(inferenceThreads, encoderBytes, decoderBytes, options(device))
+      : openInProcess(encoderBytes, decoderBytes, options(device));
 
   let device = params.device;
   let backend: ModelBackend;

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   maxConcurrentWorkflowTasks?: number;
   /** onnxruntime threads per inference session (default: all cores but one, core/inference.ts). */
   threads?: number;
+  /** Inference threads per model session (default DEFAULT_INFERENCE_THREADS; 0: in process). */
+  inferenceThreads?: number;
   /** How long running activities get to finish on shutdown before they are cancelled (default 10 s). */
   shutdownGraceSeconds?: number;
 }
@@ -88,7 +90,11 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     apiKey: options.connection.apiKey,
   });
   const workflowBundleCode = await workflowBundle();
-  const activities = createActivities({ device: options.device, threads: options.threads });
+  const activities = createActivities({
+    device: options.device,
+    threads: options.threads,
+    inferenceThreads: options.inferenceThreads,
+  });
   const concurrency = { ...DEFAULT_CONCURRENCY, ...options.maxConcurrentActivities };
   const workers = await Promise.all(
     options.queues.map((kind) =>

@@ -8,6 +8,7 @@
 // and exits. A GPU node runs `--queues gpu --device cuda`; cheap nodes run `--queues cpu`.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
+import { DEFAULT_INFERENCE_THREADS } from '../core/inference.js';
 import { DEFAULT_QUEUE_PREFIX, type QueueKind } from '../workflows/task-queues.js';
 import { connectionSettingsFromEnv } from './connection.js';
 import { createWorkers, DEFAULT_CONCURRENCY } from './create-workers.js';
@@ -15,6 +16,12 @@ import { createWorkers, DEFAULT_CONCURRENCY } from './create-workers.js';
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
 }
 
@@ -32,6 +39,7 @@ export interface WorkerCommandOptions {
   cpuConcurrency: number;
   gpuConcurrency: number;
   threads?: number;
+  inferenceThreads: number;
   queuePrefix: string;
   shutdownGrace: number;
 }
@@ -64,8 +72,14 @@ export function workerCommand(): Command {
     )
     .option(
       '--threads <n>',
-      'onnxruntime threads per inference session (default: all cores but one)',
+      'onnxruntime threads per inference session (default: all cores but one, shared by the inference threads)',
       positiveInt,
+    )
+    .option(
+      '--inference-threads <n>',
+      "threads the model runs on beside the activities (0: on the activities' own thread)",
+      nonNegativeInt,
+      DEFAULT_INFERENCE_THREADS,
     )
     .option(
       '--queue-prefix <prefix>',
@@ -97,6 +111,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     queuePrefix: options.queuePrefix,
     device: options.device,
     threads: options.threads,
+    inferenceThreads: options.inferenceThreads,
     maxConcurrentActivities: { cpu: options.cpuConcurrency, gpu: options.gpuConcurrency },
     shutdownGraceSeconds: options.shutdownGrace,
   });

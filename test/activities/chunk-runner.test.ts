@@ -32,8 +32,8 @@ const BATCH = 256;
 let config: RunConfig;
 let catalogueRows: number;
 
-const generateSeededChunk = makeGenerateSeededChunk('cpu');
-const generateLatentChunk = makeGenerateLatentChunk('cpu');
+const generateSeededChunk = makeGenerateSeededChunk({ device: 'cpu' });
+const generateLatentChunk = makeGenerateLatentChunk({ device: 'cpu' });
 
 beforeAll(async () => {
   config = await conceptcapsConfig(RUN, dir, { seed: 7 });

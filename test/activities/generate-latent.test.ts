@@ -63,7 +63,7 @@ function job(runId: string, countCoupling: ChunkJob['countCoupling']): ChunkJob 
 }
 
 async function activityTags(j: ChunkJob): Promise<string[]> {
-  await new MockActivityEnvironment().run(makeGenerateLatentChunk('cpu'), j);
+  await new MockActivityEnvironment().run(makeGenerateLatentChunk({ device: 'cpu' }), j);
   const out: string[] = [];
   const path = new LocalArtifactStore(root).path(runKey(j.runId, j.chunk.key));
   for await (const batch of readArrowBatches(path)) {

@@ -57,7 +57,7 @@ describe('loadVaeSession', () => {
       taxonomy,
       threads: 1,
       batchSize: 5,
-      inferenceThread: false,
+      inferenceThreads: 0,
     });
     expect(onThread).not.toBe(inProcess);
     // Views into larger buffers, as generation passes them; both calls in flight at once.
