@@ -1,5 +1,6 @@
 // Seeded and latent generation stages against their ONNX ceiling, on the real ConceptCaps
 // pack (CPU). Run: npx tsx bench/generation.ts [--rounds n] [--threads n] [--concurrency n]
+// [--inference-threads n]
 //
 // The work: the notebook's job under the default plan, per mode 7 chunks (one per
 // temperature) of N = 2,041 rows.
@@ -31,7 +32,11 @@ import {
   generateLatentBatches,
   generateSeededBatches,
 } from '../core/generation.js';
-import { clearVaeSessionCache, loadVaeSession } from '../core/inference.js';
+import {
+  clearVaeSessionCache,
+  DEFAULT_INFERENCE_THREADS,
+  loadVaeSession,
+} from '../core/inference.js';
 import { chunkKey, type GenerationMode } from '../core/plan.js';
 import { RowStream, Stage } from '../core/rng.js';
 import { readTagCorpus } from '../core/tag-corpus.js';
@@ -40,7 +45,6 @@ import { conceptcaps } from '../test/helpers/conceptcaps.js';
 import { conceptcapsPackDir, tempDir } from '../test/helpers/pipeline.js';
 import { DEFAULT_CONCURRENCY } from '../workers/create-workers.js';
 
-const BATCH = 2048;
 const TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
 /**
  * A measurement is the notebook's job under the default plan: seeded, the whole catalogue (N
@@ -54,11 +58,16 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY.gpu) },
+    'inference-threads': { type: 'string', default: String(DEFAULT_INFERENCE_THREADS) },
+    batch: { type: 'string', default: '2048' },
   },
 });
 const rounds = Number(args.rounds);
 const threads = Number(args.threads);
 const concurrency = Number(args.concurrency);
+const inferenceThreads = Number(args['inference-threads']);
+/** Rows per model call, the stages' and the ceiling's (the product's default: 2,048). */
+const BATCH = Number(args.batch);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -84,7 +93,13 @@ try {
     batchSize: BATCH,
     inferenceThreads: 0,
   });
-  const runner = await loadVaeSession({ packDir, taxonomy, threads, batchSize: BATCH });
+  const runner = await loadVaeSession({
+    packDir,
+    taxonomy,
+    threads,
+    inferenceThreads,
+    batchSize: BATCH,
+  });
   const { inputDim: D, latentDim: L } = runner.meta;
   const C = taxonomy.categories.length;
   const catalogue = await readCatalogue({
@@ -236,7 +251,7 @@ try {
   console.log(
     `ConceptCaps pack (D=${D}, L=${L}, ${C} categories), batch ${BATCH}, median of ${rounds} interleaved rounds; ` +
       `threads ${threads || `default (${availableParallelism()} cores)`}; ` +
-      `${rowsPerMode} rows per mode and round (${CHUNKS} chunks × ${N}), ${concurrency} chunks at a time`,
+      `${rowsPerMode} rows per mode and round (${CHUNKS} chunks × ${N}), ${concurrency} chunks at a time, ${inferenceThreads} inference threads`,
   );
   const table = [
     ['seeded', 'seededCeiling', 'seededBatches', 'seeded'],

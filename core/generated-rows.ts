@@ -69,14 +69,14 @@ class TagListColumn {
     this.values = new Uint16Array(Math.max(16, rows * valuesPerRow));
   }
 
-  push(tags: ArrayLike<number>, count = tags.length) {
+  push(tags: ArrayLike<number>, count = tags.length, from = 0) {
     const start = this.offsets[this.length];
     if (start + count > this.values.length) {
       const grown = new Uint16Array(Math.max(this.values.length * 2, start + count));
       grown.set(this.values.subarray(0, start));
       this.values = grown;
     }
-    for (let i = 0; i < count; i++) this.values[start + i] = tags[i];
+    for (let i = 0; i < count; i++) this.values[start + i] = tags[from + i];
     this.length++;
     this.offsets[this.length] = start + count;
   }
@@ -125,8 +125,8 @@ export class GeneratedRowsBuilder {
     this.originalTags = new TagListColumn(capacity, expectedTagsPerRow);
   }
 
-  /** Appends one row; `generatedCount` limits how much of `generatedTags` is used. */
-  push(row: GeneratedRow, generatedCount = row.generatedTags.length): void {
+  /** Appends one row; its generated tags are generatedTags[generatedFrom …], generatedCount of them. */
+  push(row: GeneratedRow, generatedCount = row.generatedTags.length, generatedFrom = 0): void {
     if (this.length >= this.capacity)
       throw new RangeError(`GeneratedRowsBuilder is full (${this.capacity} rows)`);
     const i = this.length++;
@@ -136,7 +136,7 @@ export class GeneratedRowsBuilder {
     this.rowIndex[i] = row.rowIndex;
     this.sourceIds.push(row.sourceId);
     this.seedTags.push(row.seedTags);
-    this.generatedTags.push(row.generatedTags, generatedCount);
+    this.generatedTags.push(row.generatedTags, generatedCount, generatedFrom);
     this.originalTags.push(row.originalTags);
   }
 

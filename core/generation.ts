@@ -25,7 +25,13 @@ import type { RecordBatch } from 'apache-arrow';
 import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { NormalRows, RowStream, Stage, StreamFamily } from './rng.js';
-import { type SelectionPolicy, SelectionScratch, selectTags } from './selection.js';
+import {
+  type SelectedRows,
+  type SelectionPolicy,
+  SelectionScratch,
+  selectTags,
+  TopkRows,
+} from './selection.js';
 import type { Taxonomy } from './taxonomy.js';
 
 /** What generation needs from a model: batched encode and decode over row-major typed arrays. */
@@ -80,19 +86,72 @@ export function batchCount(chunk: ChunkSpec, batchSize: number): number {
   return Math.ceil((chunk.rowEnd - chunk.rowStart) / batchSize);
 }
 
-/** The selection streams of a chunk's rows under the `sample` policy (undefined for `topk`). */
-function selectionStreams(
-  seed: number,
-  chunk: ChunkSpec,
-  mode: number,
-  policy: SelectionPolicy,
-): StreamFamily | undefined {
-  if (policy !== 'sample') return undefined;
-  return new StreamFamily({
-    seed,
-    stage: Stage.Selection,
-    temperatureIndex: chunk.temperatureIndex * 2 + mode,
-  });
+const EMPTY = new Uint16Array(0);
+
+/**
+ * Tag selection for a chunk's batches: `topk` for a whole batch at once (TopkRows, WebAssembly);
+ * `sample` row by row, each row drawing from its own stream Selection/(2t + mode)/row.
+ */
+class BatchSelector {
+  private readonly topk: TopkRows | undefined;
+  private readonly streams: StreamFamily | undefined;
+  private readonly stream = new RowStream();
+  private readonly scratch: SelectionScratch;
+  private tags = new Uint16Array(0);
+  private counts = new Uint16Array(0);
+
+  constructor(
+    private readonly taxonomy: Taxonomy,
+    private readonly policy: SelectionPolicy,
+    seed: number,
+    chunk: ChunkSpec,
+    mode: number,
+  ) {
+    this.scratch = new SelectionScratch(taxonomy);
+    if (policy === 'topk') this.topk = new TopkRows(taxonomy);
+    else {
+      this.streams = new StreamFamily({
+        seed,
+        stage: Stage.Selection,
+        temperatureIndex: chunk.temperatureIndex * 2 + mode,
+      });
+    }
+  }
+
+  /** Rows first … first + n − 1 (batch rows 0 … n − 1): row i's tags are tags[i·D …]. */
+  select(
+    probs: Float32Array,
+    first: number,
+    n: number,
+    requests: Uint8Array,
+    seeds: Uint16Array | null,
+    seedCounts: Uint8Array | null,
+    S: number,
+  ): SelectedRows {
+    if (this.topk) return this.topk.select(probs, n, requests, seeds, seedCounts, S);
+    const D = this.taxonomy.size;
+    if (this.tags.length < n * D) {
+      this.tags = new Uint16Array(n * D);
+      this.counts = new Uint16Array(n);
+    }
+    for (let i = 0; i < n; i++) {
+      this.counts[i] = selectTags(
+        this.taxonomy,
+        this.policy,
+        probs,
+        i,
+        requests,
+        seeds ?? EMPTY,
+        i * S,
+        seedCounts ? seedCounts[i] : 0,
+        this.scratch,
+        this.tags,
+        i * D,
+        this.streams?.seek(this.stream, first + i),
+      );
+    }
+    return { tags: this.tags, counts: this.counts };
+  }
 }
 
 /** Per-batch buffers: two sets per chunk, one for the batch in the model, one being prepared. */
@@ -164,8 +223,6 @@ async function* pipelined(
   }
 }
 
-const EMPTY = new Uint16Array(0);
-
 /** Seeded generation of one chunk, one RecordBatch per model batch. */
 export function generateSeededBatches(params: SeededParams): AsyncGenerator<RecordBatch> {
   const {
@@ -188,11 +245,8 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
     stage: Stage.Seeded,
     temperatureIndex: chunk.temperatureIndex,
   });
-  const selectionFamily = selectionStreams(seed, chunk, Mode.seeded, params.selection);
+  const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.seeded);
   const stream = new RowStream();
-  const selectionStream = new RowStream();
-  const scratch = new SelectionScratch(taxonomy);
-  const selected = new Uint16Array(D);
   const normals = new NormalRows(batchRows(chunk, batchSize));
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
@@ -237,24 +291,10 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
 
   const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
     const { requests, seeds, seedCounts } = buffers;
+    const selected = selector.select(probs, first, n, requests, seeds, seedCounts, S);
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      const seedList = seeds.subarray(i * S, i * S + seedCounts[i]);
-      const written = selectTags(
-        taxonomy,
-        params.selection,
-        probs,
-        i,
-        requests,
-        seeds,
-        i * S,
-        seedCounts[i],
-        scratch,
-        selected,
-        0,
-        selectionFamily?.seek(selectionStream, row),
-      );
       builder.push(
         {
           mode: Mode.seeded,
@@ -262,11 +302,12 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
           temperature: chunk.temperature,
           rowIndex: row,
           sourceId: catalogue.ids[row],
-          seedTags: seedList,
-          generatedTags: selected,
+          seedTags: seeds.subarray(i * S, i * S + seedCounts[i]),
+          generatedTags: selected.tags,
           originalTags: catalogue.tags[row],
         },
-        written,
+        selected.counts[i],
+        i * D,
       );
     }
     return builder.finish();
@@ -281,14 +322,12 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
 export function generateLatentBatches(params: LatentParams): AsyncGenerator<RecordBatch> {
   const { runner, latentDim: L, taxonomy, seed, chunk, batchSize, coupledCounts } = params;
   const C = taxonomy.categories.length;
+  const D = taxonomy.size;
   const t = chunk.temperatureIndex;
   const zStreams = new StreamFamily({ seed, stage: Stage.Latent, temperatureIndex: t });
   const countStreams = new StreamFamily({ seed, stage: Stage.LatentCounts, temperatureIndex: t });
-  const selectionFamily = selectionStreams(seed, chunk, Mode.latent, params.selection);
+  const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.latent);
   const stream = new RowStream();
-  const selectionStream = new RowStream();
-  const scratch = new SelectionScratch(taxonomy);
-  const selected = new Uint16Array(taxonomy.size);
   const normals = new NormalRows(batchRows(chunk, batchSize));
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
@@ -305,37 +344,26 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
 
   const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
     const { requests } = buffers;
+    if (coupledCounts) {
+      for (let i = 0; i < n; i++)
+        coupledCounts.sampleRow(probs, i, countStreams.seek(stream, first + i), requests, i * C);
+    }
+    const selected = selector.select(probs, first, n, requests, null, null, 0);
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
-      const row = first + i;
-      if (coupledCounts)
-        coupledCounts.sampleRow(probs, i, countStreams.seek(stream, row), requests, i * C);
-      const written = selectTags(
-        taxonomy,
-        params.selection,
-        probs,
-        i,
-        requests,
-        EMPTY,
-        0,
-        0,
-        scratch,
-        selected,
-        0,
-        selectionFamily?.seek(selectionStream, row),
-      );
       builder.push(
         {
           mode: Mode.latent,
           temperatureIndex: chunk.temperatureIndex,
           temperature: chunk.temperature,
-          rowIndex: row,
+          rowIndex: first + i,
           sourceId: null,
           seedTags: EMPTY,
-          generatedTags: selected,
+          generatedTags: selected.tags,
           originalTags: EMPTY,
         },
-        written,
+        selected.counts[i],
+        i * D,
       );
     }
     return builder.finish();

@@ -1,5 +1,6 @@
-// Compiles the WebAssembly text modules of core/ (ziggurat.wat) into TypeScript modules that
-// carry their bytes (core/ziggurat-wasm.ts), so the product loads them without a build step.
+// Compiles the WebAssembly text modules of core/ (ziggurat.wat, topk.wat) into TypeScript
+// modules that carry their bytes (core/*-wasm.ts), so the product loads them without a build
+// step.
 // Run after editing a .wat file: npx tsx infra/build-wasm.ts. test/infra/build-wasm.test.ts
 // fails when a committed module is not what its .wat compiles to.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'core');
 /** The .wat sources and the modules generated from them. */
 export const WASM_MODULES = [
   { wat: join(coreDir, 'ziggurat.wat'), ts: join(coreDir, 'ziggurat-wasm.ts'), name: 'ZIGGURAT' },
+  { wat: join(coreDir, 'topk.wat'), ts: join(coreDir, 'topk-wasm.ts'), name: 'TOPK' },
 ];
 
 /** The binary module a .wat file compiles to (checked by wabt's validator). */

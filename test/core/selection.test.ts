@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rowStream, Stage } from '../../core/rng.js';
-import { SelectionScratch, selectTags } from '../../core/selection.js';
+import { SelectionScratch, selectTags, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 
 // Two categories: a (tags 0–4) and b (tags 5–8).
@@ -108,5 +108,69 @@ describe('selectTags, sample', () => {
 
   it('needs a stream', () => {
     expect(() => select(probs, [1, 1], [], 'sample')).toThrow(/selection stream/);
+  });
+});
+
+describe('TopkRows (WebAssembly)', () => {
+  it('selects what selectTags does, row by row, ties, seeds and oversized requests included', () => {
+    // Three categories of unequal sizes; probabilities on a coarse grid, so ties are common.
+    const tax = buildTaxonomy({
+      x: Array.from({ length: 7 }, (_, i) => `x${i}`),
+      y: Array.from({ length: 30 }, (_, i) => `y${i}`),
+      z: Array.from({ length: 2 }, (_, i) => `z${i}`),
+    });
+    const rows = 500;
+    const D = tax.size;
+    const C = 3;
+    const S = 2;
+    const stream = rowStream({ seed: 9, stage: Stage.Selection, temperatureIndex: 0, row: 0 });
+    const probs = Float32Array.from({ length: rows * D }, () => stream.int(6) / 5);
+    const requests = Uint8Array.from({ length: rows * C }, () => stream.int(9));
+    const seeds = new Uint16Array(rows * S);
+    const seedCounts = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) {
+      // Up to two seeds, from different categories, as seeded generation draws them.
+      const candidates = [stream.int(7), 7 + stream.int(30), 37 + stream.int(2)];
+      const count = stream.int(3);
+      for (let s = 0; s < count; s++) seeds[r * S + s] = candidates[(r + s) % 3];
+      seedCounts[r] = count;
+    }
+    const selected = new TopkRows(tax).select(probs, rows, requests, seeds, seedCounts, S);
+    const scratch = new SelectionScratch(tax);
+    const expected = new Uint16Array(D);
+    let tagsSeen = 0;
+    for (let r = 0; r < rows; r++) {
+      const written = selectTags(
+        tax,
+        'topk',
+        probs,
+        r,
+        requests,
+        seeds,
+        r * S,
+        seedCounts[r],
+        scratch,
+        expected,
+        0,
+      );
+      expect(Array.from(selected.tags.subarray(r * D, r * D + selected.counts[r]))).toEqual(
+        Array.from(expected.subarray(0, written)),
+      );
+      tagsSeen += written;
+    }
+    expect(tagsSeen).toBeGreaterThan(rows * 5);
+    // Without seeds, and for another taxonomy after this one (the module's scratch is shared).
+    const plain = new TopkRows(taxonomy).select(
+      new Float32Array(2 * taxonomy.size).fill(0.5),
+      2,
+      Uint8Array.from([2, 1, 1, 9]),
+      null,
+      null,
+      0,
+    );
+    expect(Array.from(plain.counts)).toEqual([3, 5]);
+    expect(Array.from(plain.tags.subarray(taxonomy.size, taxonomy.size + 5))).toEqual([
+      0, 5, 6, 7, 8,
+    ]);
   });
 });
