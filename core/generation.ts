@@ -21,6 +21,12 @@
 // decoding, from the same stream LatentCounts/t/r. Seeded rows keep their stored counts: their
 // z comes from the encoder's posterior, which the coupling's calibration does not describe
 // (coupling them moved their count histograms by W1 ≈ 0.7, bench/quality-report.ts).
+//
+// How, for speed: batches run two deep (`pipelined`), the next batch drawn and handed to the
+// model before the current one's probabilities become rows, so with the model on inference
+// threads (core/inference.ts) the JavaScript of one overlaps the model call of the other; a
+// batch's z or ε come from NormalRows and its `topk` selection from TopkRows, both in
+// WebAssembly, with the same values as RowStream.fillNormal and selectTags row by row.
 import type { RecordBatch } from 'apache-arrow';
 import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
