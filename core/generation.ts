@@ -33,6 +33,7 @@ import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { NormalRows, RowStream, Stage, StreamFamily } from './rng.js';
 import {
   type SelectedRows,
+  type SelectionBatch,
   type SelectionPolicy,
   SelectionScratch,
   selectTags,
@@ -124,17 +125,10 @@ class BatchSelector {
     }
   }
 
-  /** Rows first … first + n − 1 (batch rows 0 … n − 1): row i's tags are tags[i·D …]. */
-  select(
-    probs: Float32Array,
-    first: number,
-    n: number,
-    requests: Uint8Array,
-    seeds: Uint16Array | null,
-    seedCounts: Uint8Array | null,
-    S: number,
-  ): SelectedRows {
-    if (this.topk) return this.topk.select(probs, n, requests, seeds, seedCounts, S);
+  /** The batch's rows are rows first … first + n − 1: row i's tags are tags[i·D …]. */
+  select(batch: SelectionBatch, first: number): SelectedRows {
+    if (this.topk) return this.topk.select(batch);
+    const { probs, n, requests, seeds, seedCounts, S = 0 } = batch;
     const D = this.taxonomy.size;
     if (this.tags.length < n * D) {
       this.tags = new Uint16Array(n * D);
@@ -149,7 +143,7 @@ class BatchSelector {
         requests,
         seeds ?? EMPTY,
         i * S,
-        seedCounts ? seedCounts[i] : 0,
+        seeds && seedCounts ? seedCounts[i] : 0,
         this.scratch,
         this.tags,
         i * D,
@@ -297,7 +291,7 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
 
   const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
     const { requests, seeds, seedCounts } = buffers;
-    const selected = selector.select(probs, first, n, requests, seeds, seedCounts, S);
+    const selected = selector.select({ probs, n, requests, seeds, seedCounts, S }, first);
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       const row = first + i;
@@ -354,7 +348,7 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
       for (let i = 0; i < n; i++)
         coupledCounts.sampleRow(probs, i, countStreams.seek(stream, first + i), requests, i * C);
     }
-    const selected = selector.select(probs, first, n, requests, null, null, 0);
+    const selected = selector.select({ probs, n, requests }, first);
     const builder = new GeneratedRowsBuilder(n, 8);
     for (let i = 0; i < n; i++) {
       builder.push(

@@ -178,6 +178,20 @@ const topkWasm = (() => {
 const WASM_PAGE = 65_536;
 const align8 = (x: number) => (x + 7) & ~7;
 
+/**
+ * A batch of rows to select tags for: probabilities n×D, requests n×C, and per row r the seed
+ * tags to skip, seeds[r·S …], seedCounts[r] of them (none without seeds).
+ */
+export interface SelectionBatch {
+  probs: Float32Array;
+  n: number;
+  requests: Uint8Array;
+  seeds?: Uint16Array;
+  seedCounts?: Uint8Array;
+  /** Seed slots per row in `seeds`. */
+  S?: number;
+}
+
 /** One batch's selection: row r's tags are tags[r·D …], counts[r] of them. */
 export interface SelectedRows {
   tags: Uint16Array;
@@ -193,18 +207,12 @@ export class TopkRows {
   }
 
   /**
-   * For rows 0 … n − 1: the top tags per category of probs (n×D), requests (n×C) wanting,
-   * skipping seeds[r·S …] (seedCounts[r] of them; S = 0 without seeds). The result's arrays
-   * are views into the module's memory, valid until the next call.
+   * The top tags per category of every row of the batch. The result's arrays are views into
+   * the module's memory, valid until the next call.
    */
-  select(
-    probs: Float32Array,
-    n: number,
-    requests: Uint8Array,
-    seeds: Uint16Array | null,
-    seedCounts: Uint8Array | null,
-    S: number,
-  ): SelectedRows {
+  select(batch: SelectionBatch): SelectedRows {
+    const { probs, n, requests, seeds, seedCounts } = batch;
+    const S = seeds && seedCounts ? (batch.S ?? 0) : 0;
     const D = this.taxonomy.size;
     const C = this.ranges.length / 2;
     // The block's layout, as topk.wat computes it.

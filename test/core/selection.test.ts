@@ -135,7 +135,7 @@ describe('TopkRows (WebAssembly)', () => {
       for (let s = 0; s < count; s++) seeds[r * S + s] = candidates[(r + s) % 3];
       seedCounts[r] = count;
     }
-    const selected = new TopkRows(tax).select(probs, rows, requests, seeds, seedCounts, S);
+    const selected = new TopkRows(tax).select({ probs, n: rows, requests, seeds, seedCounts, S });
     const scratch = new SelectionScratch(tax);
     const expected = new Uint16Array(D);
     let tagsSeen = 0;
@@ -160,14 +160,11 @@ describe('TopkRows (WebAssembly)', () => {
     }
     expect(tagsSeen).toBeGreaterThan(rows * 5);
     // Without seeds, and for another taxonomy after this one (the module's scratch is shared).
-    const plain = new TopkRows(taxonomy).select(
-      new Float32Array(2 * taxonomy.size).fill(0.5),
-      2,
-      Uint8Array.from([2, 1, 1, 9]),
-      null,
-      null,
-      0,
-    );
+    const plain = new TopkRows(taxonomy).select({
+      probs: new Float32Array(2 * taxonomy.size).fill(0.5),
+      n: 2,
+      requests: Uint8Array.from([2, 1, 1, 9]),
+    });
     expect(Array.from(plain.counts)).toEqual([3, 5]);
     expect(Array.from(plain.tags.subarray(taxonomy.size, taxonomy.size + 5))).toEqual([
       0, 5, 6, 7, 8,
