@@ -4,7 +4,7 @@
 // row's draws can be recomputed alone: output never depends on chunk size, worker count,
 // processing order or retries. The key is hashed into the 128-bit state of a xoroshiro128+
 // generator; uniforms and integers come from pure-rand's distributions. The generator is
-// pure-rand's xoroshiro128+ written out here (test/core/rng.spec.ts checks that both give the
+// pure-rand's xoroshiro128+ written out here (test/core/rng.test.ts checks that both give the
 // same sequence) so that fillNormal, the hot loop of generation, can keep its state in locals.
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
@@ -332,7 +332,8 @@ export class StreamFamily {
 
 /**
  * The ziggurat in WebAssembly (core/ziggurat.wat): the same draws and values as the JavaScript
- * above, about three times faster, for the z or ε of a whole batch in one call.
+ * above, for the z or ε of a whole batch in one call; about twice as fast per row here (0.8–1.3
+ * against 1.4–2.0 µs for 128 normals), its 64-bit steps native rather than emulated.
  */
 const zigguratWasm = (() => {
   const module = new WebAssembly.Module(Buffer.from(ZIGGURAT_WASM_BASE64, 'base64'));
