@@ -159,7 +159,8 @@ export function selectTags(
 
 /**
  * The `topk` policy (selectTags' rule) for a whole batch of rows in WebAssembly
- * (core/topk.wat): the same tags in the same order, several times faster than row by row.
+ * (core/topk.wat): the same tags in the same order; about 1.5× as fast as selectTags row by row
+ * here (0.7 against 1.0 µs a row over 200 tags).
  */
 const topkWasm = (() => {
   const module = new WebAssembly.Module(Buffer.from(TOPK_WASM_BASE64, 'base64'));

@@ -123,60 +123,62 @@
                     (local.set $p
                       (f32.load
                         (i32.add (local.get $rowProbs) (i32.shl (local.get $j) (i32.const 2)))))
-                    ;; Once the list is full, a tag enters only above the bar (its last score).
-                    (if (i32.and
+                    ;; Once the list is full, a tag enters only above the bar (its last score):
+                    ;; most tags stop at that one comparison.
+                    (block $offered
+                      (br_if $offered
+                        (i32.eqz
                           (i32.or
                             (i32.lt_u (local.get $filled) (local.get $k))
-                            (f32.gt (local.get $p) (local.get $bar)))
-                          (i32.eqz
-                            (i32.load8_u (i32.add (local.get $excluded) (local.get $j)))))
-                      (then
-                        (local.set $pos
-                          (select
-                            (local.get $filled)
-                            (i32.sub (local.get $k) (i32.const 1))
-                            (i32.lt_u (local.get $filled) (local.get $k))))
-                        ;; Shift lower scores down; an equal score keeps its (earlier) place.
-                        (block $placed
-                          (loop $shift
-                            (br_if $placed (i32.eqz (local.get $pos)))
-                            (br_if $placed
-                              (i32.eqz
-                                (f32.lt
-                                  (f32.load
-                                    (i32.add (local.get $score)
-                                      (i32.shl (i32.sub (local.get $pos) (i32.const 1))
-                                        (i32.const 2))))
-                                  (local.get $p))))
-                            (f32.store
-                              (i32.add (local.get $score) (i32.shl (local.get $pos) (i32.const 2)))
-                              (f32.load
-                                (i32.add (local.get $score)
-                                  (i32.shl (i32.sub (local.get $pos) (i32.const 1))
-                                    (i32.const 2)))))
-                            (i32.store
-                              (i32.add (local.get $index) (i32.shl (local.get $pos) (i32.const 2)))
-                              (i32.load
-                                (i32.add (local.get $index)
-                                  (i32.shl (i32.sub (local.get $pos) (i32.const 1))
-                                    (i32.const 2)))))
-                            (local.set $pos (i32.sub (local.get $pos) (i32.const 1)))
-                            (br $shift)))
-                        (f32.store
-                          (i32.add (local.get $score) (i32.shl (local.get $pos) (i32.const 2)))
-                          (local.get $p))
-                        (i32.store
-                          (i32.add (local.get $index) (i32.shl (local.get $pos) (i32.const 2)))
-                          (local.get $j))
-                        (if (i32.lt_u (local.get $filled) (local.get $k))
-                          (then (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
-                        (if (i32.eq (local.get $filled) (local.get $k))
-                          (then
-                            (local.set $bar
-                              (f32.load
-                                (i32.add (local.get $score)
-                                  (i32.shl (i32.sub (local.get $k) (i32.const 1))
-                                    (i32.const 2)))))))))
+                            (f32.gt (local.get $p) (local.get $bar)))))
+                      (br_if $offered
+                        (i32.load8_u (i32.add (local.get $excluded) (local.get $j))))
+                      (local.set $pos
+                        (select
+                          (local.get $filled)
+                          (i32.sub (local.get $k) (i32.const 1))
+                          (i32.lt_u (local.get $filled) (local.get $k))))
+                      ;; Shift lower scores down; an equal score keeps its (earlier) place.
+                      (block $placed
+                        (loop $shift
+                          (br_if $placed (i32.eqz (local.get $pos)))
+                          (br_if $placed
+                            (i32.eqz
+                              (f32.lt
+                                (f32.load
+                                  (i32.add (local.get $score)
+                                    (i32.shl (i32.sub (local.get $pos) (i32.const 1))
+                                      (i32.const 2))))
+                                (local.get $p))))
+                          (f32.store
+                            (i32.add (local.get $score) (i32.shl (local.get $pos) (i32.const 2)))
+                            (f32.load
+                              (i32.add (local.get $score)
+                                (i32.shl (i32.sub (local.get $pos) (i32.const 1))
+                                  (i32.const 2)))))
+                          (i32.store
+                            (i32.add (local.get $index) (i32.shl (local.get $pos) (i32.const 2)))
+                            (i32.load
+                              (i32.add (local.get $index)
+                                (i32.shl (i32.sub (local.get $pos) (i32.const 1))
+                                  (i32.const 2)))))
+                          (local.set $pos (i32.sub (local.get $pos) (i32.const 1)))
+                          (br $shift)))
+                      (f32.store
+                        (i32.add (local.get $score) (i32.shl (local.get $pos) (i32.const 2)))
+                        (local.get $p))
+                      (i32.store
+                        (i32.add (local.get $index) (i32.shl (local.get $pos) (i32.const 2)))
+                        (local.get $j))
+                      (if (i32.lt_u (local.get $filled) (local.get $k))
+                        (then (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
+                      (if (i32.eq (local.get $filled) (local.get $k))
+                        (then
+                          (local.set $bar
+                            (f32.load
+                              (i32.add (local.get $score)
+                                (i32.shl (i32.sub (local.get $k) (i32.const 1))
+                                  (i32.const 2))))))))
                     (local.set $j (i32.add (local.get $j) (i32.const 1)))
                     (br $scan)))
                 ;; Append the category's list to the row's tags.
