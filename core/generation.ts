@@ -103,7 +103,7 @@ class BatchSelector {
   private readonly topk: TopkRows | undefined;
   private readonly streams: StreamFamily | undefined;
   private readonly stream = new RowStream();
-  private readonly scratch: SelectionScratch;
+  private readonly scratch: SelectionScratch | undefined;
   private tags = new Uint16Array(0);
   private counts = new Uint16Array(0);
 
@@ -114,9 +114,9 @@ class BatchSelector {
     chunk: ChunkSpec,
     mode: number,
   ) {
-    this.scratch = new SelectionScratch(taxonomy);
     if (policy === 'topk') this.topk = new TopkRows(taxonomy);
     else {
+      this.scratch = new SelectionScratch(taxonomy);
       this.streams = new StreamFamily({
         seed,
         stage: Stage.Selection,
@@ -144,7 +144,7 @@ class BatchSelector {
         seeds ?? EMPTY,
         i * S,
         seeds && seedCounts ? seedCounts[i] : 0,
-        this.scratch,
+        this.scratch as SelectionScratch,
         this.tags,
         i * D,
         this.streams?.seek(this.stream, first + i),
@@ -190,7 +190,7 @@ interface InFlight {
 
 /**
  * Runs a chunk's batches two deep: batch b+1 is prepared and handed to the model before batch
- * b's probabilities are turned into rows, so with the model on its inference thread
+ * b's probabilities are turned into rows, so with the model on inference threads
  * (core/inference.ts) the JavaScript of one batch overlaps the model call of the other. Rows
  * depend only on their own streams, so the order of work changes nothing in the output.
  */
