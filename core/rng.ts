@@ -9,6 +9,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import { instantiateWasm, reserveWasmMemory } from './wasm.js';
 import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
 
 /** Which part of the pipeline draws: part of every stream key, so stages never share draws. */
@@ -336,20 +337,19 @@ export class StreamFamily {
  * against 1.4–2.0 µs for 128 normals), its 64-bit steps native rather than emulated.
  */
 const zigguratWasm = (() => {
-  const module = new WebAssembly.Module(Buffer.from(ZIGGURAT_WASM_BASE64, 'base64'));
-  const instance = new WebAssembly.Instance(module, { math: { exp: Math.exp, log: Math.log } });
-  const memory = instance.exports.memory as WebAssembly.Memory;
+  const { exports, memory } = instantiateWasm(ZIGGURAT_WASM_BASE64, {
+    math: { exp: Math.exp, log: Math.log },
+  });
   const tables = new Float64Array(memory.buffer, 0, 3 * 128);
   tables.set(ZIG_K, 0);
   tables.set(ZIG_W, 128);
   tables.set(ZIG_F, 256);
   return {
     memory,
-    fillRows: instance.exports.fillRows as (rows: number, count: number, out: number) => void,
+    fillRows: exports.fillRows as (rows: number, count: number, out: number) => void,
   };
 })();
 const WASM_STATES = 4096;
-const WASM_PAGE = 65_536;
 
 /**
  * Standard normals for a batch of rows, each from its own stream: record each row's stream
@@ -373,12 +373,9 @@ export class NormalRows {
     if (rows > this.capacity) throw new RangeError(`NormalRows: ${rows} rows > ${this.capacity}`);
     const { memory, fillRows } = zigguratWasm;
     const output = WASM_STATES + rows * 16;
-    const needed = output + rows * count * 4;
-    if (needed > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
-    }
-    new Int32Array(memory.buffer, WASM_STATES, rows * 4).set(this.states.subarray(0, rows * 4));
+    const buffer = reserveWasmMemory(memory, output + rows * count * 4);
+    new Int32Array(buffer, WASM_STATES, rows * 4).set(this.states.subarray(0, rows * 4));
     fillRows(rows, count, output);
-    out.set(new Float32Array(memory.buffer, output, rows * count));
+    out.set(new Float32Array(buffer, output, rows * count));
   }
 }

@@ -10,6 +10,7 @@
 import type { RowStream } from './rng.js';
 import type { Taxonomy } from './taxonomy.js';
 import { TOPK_WASM_BASE64 } from './topk-wasm.js';
+import { instantiateWasm, reserveWasmMemory } from './wasm.js';
 
 export type SelectionPolicy = 'topk' | 'sample';
 
@@ -163,20 +164,12 @@ export function selectTags(
  * here (0.7 against 1.0 µs a row over 200 tags).
  */
 const topkWasm = (() => {
-  const module = new WebAssembly.Module(Buffer.from(TOPK_WASM_BASE64, 'base64'));
-  const instance = new WebAssembly.Instance(module, {});
+  const { exports, memory } = instantiateWasm(TOPK_WASM_BASE64);
   return {
-    memory: instance.exports.memory as WebAssembly.Memory,
-    topk: instance.exports.topk as (
-      rows: number,
-      D: number,
-      C: number,
-      S: number,
-      at: number,
-    ) => void,
+    memory,
+    topk: exports.topk as (rows: number, D: number, C: number, S: number, at: number) => void,
   };
 })();
-const WASM_PAGE = 65_536;
 const align8 = (x: number) => (x + 7) & ~7;
 
 /**
@@ -229,10 +222,7 @@ export class TopkRows {
     const outCounts = align8(out + n * D * 2);
     const end = outCounts + n * 2;
     const { memory, topk } = topkWasm;
-    if (end > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-    }
-    const buffer = memory.buffer;
+    const buffer = reserveWasmMemory(memory, end);
     new Int32Array(buffer, at, C * 2).set(this.ranges);
     // Zero between rows, but an earlier call for another taxonomy may have left data here.
     new Uint8Array(buffer, excluded, D).fill(0);
