@@ -5,7 +5,8 @@
 // processing order or retries. The key is hashed into the 128-bit state of a xoroshiro128+
 // generator; uniforms and integers come from pure-rand's distributions. The generator is
 // pure-rand's xoroshiro128+ written out here (test/core/rng.test.ts checks that both give the
-// same sequence) so that fillNormal, the hot loop of generation, can keep its state in locals.
+// same sequence) with its state in plain fields, so that a stream can be re-pointed at another
+// row without allocating (StreamFamily) and handed to WebAssembly (NormalRows).
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
@@ -264,40 +265,18 @@ export class RowStream {
 
   /**
    * Writes `count` standard normals into `out` from `offset`: exactly the values `count` calls
-   * of normal() give. The generator's step is written out on locals here. (Generation draws
-   * its z and ε for a whole batch with NormalRows, the same values from WebAssembly.)
+   * of normal() give. (Generation draws its z and ε for a whole batch with NormalRows, the same
+   * values from WebAssembly.)
    */
   fillNormal(out: Float32Array | Float64Array, offset: number, count: number): void {
     const rng = this.rng;
-    let { s01, s00, s11, s10 } = rng;
     for (let i = 0; i < count; i++) {
-      const bits = (s00 + s10) | 0;
-      const a0 = s10 ^ s00;
-      const a1 = s11 ^ s01;
-      const t00 = s00;
-      const t01 = s01;
-      s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
-      s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
-      s10 = (a1 << 5) ^ (a0 >>> 27);
-      s11 = (a0 << 5) ^ (a1 >>> 27);
+      const bits = rng.next();
       const layer = bits >>> 25;
       const value = (bits << 7) >> 7;
-      if (Math.abs(value) < ZIG_K[layer]) {
-        out[offset + i] = value * ZIG_W[layer];
-      } else {
-        // The rare slow path draws from the generator itself: hand it the state and take it back.
-        rng.s01 = s01;
-        rng.s00 = s00;
-        rng.s11 = s11;
-        rng.s10 = s10;
-        out[offset + i] = zigguratSlow(rng, bits);
-        ({ s01, s00, s11, s10 } = rng);
-      }
+      out[offset + i] =
+        Math.abs(value) < ZIG_K[layer] ? value * ZIG_W[layer] : zigguratSlow(rng, bits);
     }
-    rng.s01 = s01;
-    rng.s00 = s00;
-    rng.s11 = s11;
-    rng.s10 = s10;
   }
 }
 
