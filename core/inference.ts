@@ -86,7 +86,7 @@ export function checkPackTaxonomy(packDir: string, meta: ModelPackMeta, taxonomy
 
 /**
  * Loads (or reuses) the inference session of a model pack. Cached per process by the pack's
- * real path and file hashes, device, threads and batch size.
+ * real path and file hashes, device, threads, inference threads and batch size.
  */
 export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeSession> {
   const { packDir, taxonomy } = params;
@@ -96,7 +96,9 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
   }
   const threads = params.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) {
-    throw new ValidationError(`inference threads must be a non-negative integer, got ${threads}`);
+    throw new ValidationError(
+      `onnxruntime threads (threads) must be a non-negative integer, got ${threads}`,
+    );
   }
   const batchSize = params.batchSize ?? DEFAULT_INFERENCE_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -105,7 +107,7 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
   const inferenceThreads = params.inferenceThreads ?? DEFAULT_INFERENCE_THREADS;
   if (!Number.isInteger(inferenceThreads) || inferenceThreads < 0) {
     throw new ValidationError(
-      `inference threads must be a non-negative integer, got ${inferenceThreads}`,
+      `inference threads (inferenceThreads) must be a non-negative integer, got ${inferenceThreads}`,
     );
   }
   const meta = readModelPackMeta(packDir);

@@ -182,6 +182,12 @@ describe('loadVaeSession', () => {
     await expect(loadVaeSession({ packDir, batchSize: 0 })).rejects.toThrow(
       'inference batch size must be a positive integer, got 0',
     );
+    await expect(loadVaeSession({ packDir, threads: 1.5 })).rejects.toThrow(
+      'onnxruntime threads (threads) must be a non-negative integer, got 1.5',
+    );
+    await expect(loadVaeSession({ packDir, inferenceThreads: -1 })).rejects.toThrow(
+      'inference threads (inferenceThreads) must be a non-negative integer, got -1',
+    );
   });
 
   it('refuses a pack whose ONNX file was altered', async () => {
