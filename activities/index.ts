@@ -1,6 +1,6 @@
 // Every activity, built once per worker process around that worker's settings. Each stage
 // lives in its own file, named after the stage.
-import type { Device } from '../core/inference.js';
+import type { Device, InferenceSettings } from '../core/inference.js';
 import { cleanupRun } from './cleanup-run.js';
 import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
@@ -14,13 +14,10 @@ import { publish } from './publish.js';
 import { split } from './split.js';
 import { train } from './train.js';
 
-export interface ActivityDeps {
+/** The worker's inference settings (core/inference.ts), its device required. */
+export interface ActivityDeps extends InferenceSettings {
   /** Inference device this worker was started with. */
   device: Device;
-  /** onnxruntime threads per session (default: all cores but one, core/inference.ts). */
-  threads?: number;
-  /** Inference threads per model session (default DEFAULT_INFERENCE_THREADS; 0: in process). */
-  inferenceThreads?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -17,8 +17,8 @@ import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import type { TemporalConnectionSettings } from './connection.js';
 
 /**
- * Activities a worker runs at once per queue. Two on the inference queue: the model runs on an
- * inference thread, so one chunk's JavaScript (sampling, top-k, Arrow, files) overlaps the
+ * Activities a worker runs at once per queue. Two on the inference queue: the model runs on
+ * inference threads, so one chunk's JavaScript (sampling, top-k, Arrow, files) overlaps the
  * other's model call.
  */
 export const DEFAULT_CONCURRENCY: Record<QueueKind, number> = { cpu: 2, gpu: 2 };
