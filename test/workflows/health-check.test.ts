@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskQueueName } from '../../workflows/task-queues.js';
-import { startTestWorkers, testClient } from '../helpers/temporal.js';
+import { useTestTemporal } from '../helpers/temporal.js';
 
 describe('healthCheck workflow on a real Temporal server', () => {
-  let workers: Awaited<ReturnType<typeof startTestWorkers>>;
-  let client: Awaited<ReturnType<typeof testClient>>;
-
-  beforeAll(async () => {
-    workers = await startTestWorkers();
-    client = await testClient();
-  });
-  afterAll(async () => {
-    await workers?.shutdown();
-    await client?.close();
-  });
+  const temporal = useTestTemporal();
 
   it('runs through a real worker on each queue and is COMPLETED in the server history', async () => {
-    const cpu = taskQueueName('cpu', workers.queuePrefix);
-    const gpu = taskQueueName('gpu', workers.queuePrefix);
+    const cpu = taskQueueName('cpu', temporal.workers.queuePrefix);
+    const gpu = taskQueueName('gpu', temporal.workers.queuePrefix);
     const workflowId = `health-${randomUUID()}`;
-    const handle = await client.client.workflow.start('healthCheck', {
+    const handle = await temporal.client.workflow.start('healthCheck', {
       taskQueue: cpu,
       workflowId,
       args: [[cpu, gpu]],
@@ -39,8 +29,8 @@ describe('healthCheck workflow on a real Temporal server', () => {
   });
 
   it('fails, not hangs, when a queue has no worker', async () => {
-    const handle = await client.client.workflow.start('healthCheck', {
-      taskQueue: taskQueueName('cpu', workers.queuePrefix),
+    const handle = await temporal.client.workflow.start('healthCheck', {
+      taskQueue: taskQueueName('cpu', temporal.workers.queuePrefix),
       workflowId: `health-${randomUUID()}`,
       args: [[`nobody-${randomUUID()}`], 2],
     });
