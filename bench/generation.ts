@@ -74,7 +74,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * The ceiling's onnxruntime threads spin for a while after its last call (onnxruntime's default,
+ * as fast as it gets); measured right after it, the stages ran about 30 % slower, their CPU
+ * taken by that spinning. So every measurement starts after a pause.
+ */
+const SETTLE_MS = 200;
+
 async function rowsPerSecond(rows: number, run: () => Promise<unknown>): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const start = process.hrtime.bigint();
   await run();
   return rows / (Number(process.hrtime.bigint() - start) / 1e9);

@@ -25,7 +25,7 @@ import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { cholesky } from './correlation.js';
 import { type CountModel, checkCountModel, countAt, marginalThresholds } from './count-model.js';
 import { ValidationError } from './errors.js';
-import type { VaeRunner } from './generation.js';
+import type { VaeSession } from './inference.js';
 import { RowStream, Stage } from './rng.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -61,7 +61,7 @@ export function expectedCounts(
 
 /** Decodes the calibration sample of one temperature and sorts its expected counts. */
 export async function calibrateCountCoupling(params: {
-  runner: Pick<VaeRunner, 'decode'>;
+  runner: Pick<VaeSession, 'decode'>;
   latentDim: number;
   taxonomy: Taxonomy;
   seed: number;

@@ -22,15 +22,16 @@
 // z comes from the encoder's posterior, which the coupling's calibration does not describe
 // (coupling them moved their count histograms by W1 ≈ 0.7, bench/quality-report.ts).
 //
-// How, for speed: batches run two deep (`pipelined`), the next batch drawn and handed to the
-// model before the current one's probabilities become rows, so with the model on inference
-// threads (core/inference.ts) the JavaScript of one overlaps the model call of the other; a
-// batch's z or ε come from NormalRows and its `topk` selection from TopkRows, both in
-// WebAssembly, with the same values as RowStream.fillNormal and selectTags row by row.
+// How, for speed: a batch's rows are prepared here (stream positions, requests, seeds) and
+// the rest runs where the model runs (VaeSession.generate, core/batch-kernels.mjs: the z or ε
+// draws in WebAssembly, the model calls and the `topk` selection in WebAssembly), so with
+// inference threads (core/inference.ts) this thread only prepares batches and builds rows. Batches
+// run two deep (`pipelined`): batch b+1 is handed over before batch b becomes rows.
 import type { RecordBatch } from 'apache-arrow';
+import type { GeneratedBatch, GenerateRequest } from './batch-kernels.mjs';
 import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
-import { NormalRows, RowStream, Stage, StreamFamily } from './rng.js';
+import { RowStream, Stage, StreamFamily } from './rng.js';
 import {
   type SelectedRows,
   type SelectionBatch,
@@ -41,10 +42,9 @@ import {
 } from './selection.js';
 import type { Taxonomy } from './taxonomy.js';
 
-/** What generation needs from a model: batched encode and decode over row-major typed arrays. */
+/** What generation needs from a model: one batch of generation (VaeSession.generate). */
 export interface VaeRunner {
-  encode(x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }>;
-  decode(z: Float32Array, temperature: Float32Array, n: number): Promise<Float32Array>;
+  generate(request: GenerateRequest): Promise<GeneratedBatch>;
 }
 
 /** Draws one row of requested tag counts (one per category) from a stream. */
@@ -96,8 +96,10 @@ export function batchCount(chunk: ChunkSpec, batchSize: number): number {
 const EMPTY = new Uint16Array(0);
 
 /**
- * Tag selection for a chunk's batches: `topk` for a whole batch at once (TopkRows, WebAssembly);
- * `sample` row by row, each row drawing from its own stream Selection/(2t + mode)/row.
+ * Tag selection for a chunk's batches. `topk` runs where the model runs (the request's
+ * `select`), unless the requests depend on the probabilities (z-coupled counts): then here,
+ * for the whole batch (TopkRows). `sample` runs here row by row, each row drawing from its own
+ * stream Selection/(2t + mode)/row.
  */
 class BatchSelector {
   private readonly topk: TopkRows | undefined;
@@ -106,6 +108,8 @@ class BatchSelector {
   private readonly scratch: SelectionScratch | undefined;
   private tags = new Uint16Array(0);
   private counts = new Uint16Array(0);
+  /** Per category its first and end tag (GenerateRequest.select). */
+  readonly ranges: Int32Array;
 
   constructor(
     private readonly taxonomy: Taxonomy,
@@ -114,6 +118,7 @@ class BatchSelector {
     chunk: ChunkSpec,
     mode: number,
   ) {
+    this.ranges = Int32Array.from(taxonomy.ranges.flatMap((r) => [r.start, r.end]));
     if (policy === 'topk') this.topk = new TopkRows(taxonomy);
     else {
       this.scratch = new SelectionScratch(taxonomy);
@@ -123,6 +128,11 @@ class BatchSelector {
         temperatureIndex: chunk.temperatureIndex * 2 + mode,
       });
     }
+  }
+
+  /** Whether the model's side can select (the `topk` policy). */
+  get remote(): boolean {
+    return this.topk !== undefined;
   }
 
   /** The batch's rows are rows first … first + n − 1: row i's tags are tags[i·D …]. */
@@ -157,17 +167,16 @@ class BatchSelector {
 /** Per-batch buffers: two sets per chunk, one for the batch in the model, one being prepared. */
 class BatchBuffers {
   readonly x: Float32Array;
-  readonly eps: Float32Array;
-  readonly z: Float32Array;
+  /** Row i's stream state at its first normal (RowStream.writeState), for z or ε. */
+  readonly states: Int32Array;
   readonly temperature: Float32Array;
   readonly requests: Uint8Array;
   readonly seeds: Uint16Array;
   readonly seedCounts: Uint8Array;
 
-  constructor(taxonomy: Taxonomy, latentDim: number, batchSize: number, maxSeeds: number) {
+  constructor(taxonomy: Taxonomy, batchSize: number, maxSeeds: number) {
     this.x = new Float32Array(maxSeeds > 0 ? batchSize * taxonomy.size : 0);
-    this.eps = new Float32Array(maxSeeds > 0 ? batchSize * latentDim : 0);
-    this.z = new Float32Array(batchSize * latentDim);
+    this.states = new Int32Array(batchSize * 4);
     this.temperature = new Float32Array(batchSize);
     this.requests = new Uint8Array(batchSize * taxonomy.categories.length);
     this.seeds = new Uint16Array(Math.max(1, batchSize * maxSeeds));
@@ -185,22 +194,32 @@ interface InFlight {
   first: number;
   n: number;
   buffers: BatchBuffers;
-  probs: Promise<Float32Array>;
+  generated: Promise<GeneratedBatch>;
+}
+
+/**
+ * A batch's tags: row i's are tags[from(i) …], counts[i] of them; `packed` when rows follow one
+ * another (from the model's side), else row i's start at i·D.
+ */
+interface BatchTags {
+  tags: Uint16Array;
+  counts: Uint16Array;
+  packed: boolean;
 }
 
 /**
  * Runs a chunk's batches two deep: batch b+1 is prepared and handed to the model before batch
- * b's probabilities are turned into rows, so with the model on inference threads
- * (core/inference.ts) the JavaScript of one batch overlaps the model call of the other. Rows
- * depend only on their own streams, so the order of work changes nothing in the output.
+ * b's results are turned into rows, so with the model on inference threads (core/inference.ts)
+ * the JavaScript of one batch overlaps the model's side of the other. Rows depend only on their
+ * own streams, so the order of work changes nothing in the output.
  */
 async function* pipelined(
   chunk: ChunkSpec,
   batchSize: number,
   startBatch: number,
   makeBuffers: () => BatchBuffers,
-  launch: (first: number, n: number, buffers: BatchBuffers) => Promise<Float32Array>,
-  finish: (batch: InFlight, probs: Float32Array) => RecordBatch,
+  launch: (first: number, n: number, buffers: BatchBuffers) => Promise<GeneratedBatch>,
+  finish: (batch: InFlight, generated: GeneratedBatch) => RecordBatch,
 ): AsyncGenerator<RecordBatch> {
   const batches = batchCount(chunk, batchSize);
   const slots: BatchBuffers[] = [];
@@ -209,17 +228,17 @@ async function* pipelined(
     const n = Math.min(batchSize, chunk.rowEnd - first);
     slots[b % 2] ??= makeBuffers();
     const buffers = slots[b % 2];
-    const probs = launch(first, n, buffers);
+    const generated = launch(first, n, buffers);
     // Awaited below; this only keeps a batch abandoned by the consumer from being reported as
     // an unhandled rejection.
-    probs.catch(() => undefined);
-    return { first, n, buffers, probs };
+    generated.catch(() => undefined);
+    return { first, n, buffers, generated };
   };
   let next = startBatch < batches ? start(startBatch) : undefined;
   for (let b = startBatch; b < batches; b++) {
     const current = next as InFlight;
     next = b + 1 < batches ? start(b + 1) : undefined;
-    yield finish(current, await current.probs);
+    yield finish(current, await current.generated);
   }
 }
 
@@ -247,11 +266,10 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
   });
   const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.seeded);
   const stream = new RowStream();
-  const normals = new NormalRows(batchRows(chunk, batchSize));
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
-    // x is all zeros here: each batch clears the ones it set once the encoder has read them.
-    const { x, eps, z, temperature, requests, seeds, seedCounts } = buffers;
+    // x is all zeros here: each batch clears the ones it set once the request is sent.
+    const { x, states, temperature, requests, seeds, seedCounts } = buffers;
     for (let i = 0; i < n; i++) {
       const row = first + i;
       rowStreams.seek(stream, row);
@@ -277,24 +295,61 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
         }
       }
       seedCounts[i] = s;
-      normals.set(i, stream); // ε continues the row's stream after the seed draws
+      stream.writeState(states, i * 4); // ε continues the row's stream after the seed draws
       temperature[i] = chunk.temperature;
     }
-    normals.fill(n, L, eps);
-    return runner.encode(x.subarray(0, n * D), n).then(({ mu, logvar }) => {
+    const generated = runner.generate({
+      n,
+      latentDim: L,
+      inputDim: D,
+      temperature: temperature.subarray(0, n),
+      states: states.subarray(0, n * 4),
+      x: x.subarray(0, n * D),
+      select: selector.remote
+        ? {
+            ranges: selector.ranges,
+            requests: requests.subarray(0, n * C),
+            seeds: seeds.subarray(0, n * S),
+            seedCounts: seedCounts.subarray(0, n),
+            S,
+          }
+        : undefined,
+    });
+    // The request holds copies (or the model has read x): clear the seeds' ones for the next
+    // batch in these buffers.
+    const clear = () => {
       for (let i = 0; i < n; i++)
         for (let s = 0; s < seedCounts[i]; s++) x[i * D + seeds[i * S + s]] = 0;
-      for (let j = 0; j < n * L; j++) z[j] = mu[j] + Math.exp(0.5 * logvar[j]) * eps[j];
-      return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
-    });
+    };
+    return generated.then(
+      (result) => {
+        clear();
+        return result;
+      },
+      (err) => {
+        clear();
+        throw err;
+      },
+    );
   };
 
-  const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
+  const finish = function finishBatch({ first, n, buffers }: InFlight, generated: GeneratedBatch) {
     const { requests, seeds, seedCounts } = buffers;
-    const selected = selector.select({ probs, n, requests, seeds, seedCounts, S }, first);
+    const selected: BatchTags =
+      'tags' in generated
+        ? { ...generated, packed: true }
+        : {
+            ...selector.select(
+              { probs: generated.probs, n, requests, seeds, seedCounts, S },
+              first,
+            ),
+            packed: false,
+          };
     const builder = new GeneratedRowsBuilder(n, 8);
+    let from = 0;
     for (let i = 0; i < n; i++) {
       const row = first + i;
+      const count = selected.counts[i];
       builder.push(
         {
           mode: Mode.seeded,
@@ -306,15 +361,16 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
           generatedTags: selected.tags,
           originalTags: catalogue.tags[row],
         },
-        selected.counts[i],
-        i * D,
+        count,
+        selected.packed ? from : i * D,
       );
+      from += count;
     }
     return builder.finish();
   };
 
   const rows = batchRows(chunk, batchSize);
-  const buffers = () => new BatchBuffers(taxonomy, L, rows, S);
+  const buffers = () => new BatchBuffers(taxonomy, rows, S);
   return pipelined(chunk, batchSize, params.startBatch ?? 0, buffers, launch, finish);
 }
 
@@ -328,29 +384,45 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
   const countStreams = new StreamFamily({ seed, stage: Stage.LatentCounts, temperatureIndex: t });
   const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.latent);
   const stream = new RowStream();
-  const normals = new NormalRows(batchRows(chunk, batchSize));
+  // With z-coupled counts the requests come after the probabilities: selection stays here.
+  const selectThere = selector.remote && !coupledCounts;
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
-    const { z, temperature, requests } = buffers;
+    const { states, temperature, requests } = buffers;
     for (let i = 0; i < n; i++) {
       const row = first + i;
-      normals.set(i, zStreams.seek(stream, row));
+      zStreams.seek(stream, row).writeState(states, i * 4);
       if (!coupledCounts) params.counts.sampleRow(countStreams.seek(stream, row), requests, i * C);
       temperature[i] = chunk.temperature;
     }
-    normals.fill(n, L, z);
-    return runner.decode(z.subarray(0, n * L), temperature.subarray(0, n), n);
+    return runner.generate({
+      n,
+      latentDim: L,
+      inputDim: D,
+      temperature: temperature.subarray(0, n),
+      states: states.subarray(0, n * 4),
+      select: selectThere
+        ? { ranges: selector.ranges, requests: requests.subarray(0, n * C) }
+        : undefined,
+    });
   };
 
-  const finish = function finishBatch({ first, n, buffers }: InFlight, probs: Float32Array) {
+  const finish = function finishBatch({ first, n, buffers }: InFlight, generated: GeneratedBatch) {
     const { requests } = buffers;
-    if (coupledCounts) {
-      for (let i = 0; i < n; i++)
-        coupledCounts.sampleRow(probs, i, countStreams.seek(stream, first + i), requests, i * C);
+    let selected: BatchTags;
+    if ('tags' in generated) selected = { ...generated, packed: true };
+    else {
+      const { probs } = generated;
+      if (coupledCounts) {
+        for (let i = 0; i < n; i++)
+          coupledCounts.sampleRow(probs, i, countStreams.seek(stream, first + i), requests, i * C);
+      }
+      selected = { ...selector.select({ probs, n, requests }, first), packed: false };
     }
-    const selected = selector.select({ probs, n, requests }, first);
     const builder = new GeneratedRowsBuilder(n, 8);
+    let from = 0;
     for (let i = 0; i < n; i++) {
+      const count = selected.counts[i];
       builder.push(
         {
           mode: Mode.latent,
@@ -362,14 +434,15 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
           generatedTags: selected.tags,
           originalTags: EMPTY,
         },
-        selected.counts[i],
-        i * D,
+        count,
+        selected.packed ? from : i * D,
       );
+      from += count;
     }
     return builder.finish();
   };
 
   const rows = batchRows(chunk, batchSize);
-  const buffers = () => new BatchBuffers(taxonomy, L, rows, 0);
+  const buffers = () => new BatchBuffers(taxonomy, rows, 0);
   return pipelined(chunk, batchSize, params.startBatch ?? 0, buffers, launch, finish);
 }

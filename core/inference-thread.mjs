@@ -6,17 +6,22 @@
 // Plain JavaScript on purpose: it imports nothing of ours, so the thread needs no TypeScript
 // loader whether it was started from tsx, vitest or compiled code.
 //
-// Messages in:  { id, op: 'open', encoder, decoder, options }   (ONNX bytes, session options)
+// Messages in:  { id, op: 'open', encoder, decoder, options, kernels }
+//                 (ONNX bytes, session options, batch-kernels.mjs' compiled modules and tables)
 //               { id, op: 'run', session: 'encoder' | 'decoder', feeds: { name: { data, dims } } }
+//               { id, op: 'generate', maxRows, request }   (batch-kernels.mjs' generateBatch)
 //               { id, op: 'release' }
-// Messages out: { id, ok: true, outputs?: { name: Float32Array } } | { id, ok: false, message }
+// Messages out: { id, ok: true, outputs?: { name: typed array } } | { id, ok: false, message }
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { generateBatch, openKernels } from './batch-kernels.mjs';
 
 /** @type {{ encoder?: ort.InferenceSession, decoder?: ort.InferenceSession }} */
 const sessions = {};
+let kernels;
 
 async function open(message) {
+  kernels = openKernels(message.kernels);
   const encoder = await ort.InferenceSession.create(message.encoder, message.options);
   try {
     sessions.decoder = await ort.InferenceSession.create(message.decoder, message.options);
@@ -27,11 +32,11 @@ async function open(message) {
   sessions.encoder = encoder;
 }
 
-async function run(message) {
-  const session = sessions[message.session];
-  if (!session) throw new Error(`inference thread: no ${message.session} session is open`);
+async function runModel(model, modelFeeds) {
+  const session = sessions[model];
+  if (!session) throw new Error(`inference thread: no ${model} session is open`);
   const feeds = {};
-  for (const [name, { data, dims }] of Object.entries(message.feeds)) {
+  for (const [name, { data, dims }] of Object.entries(modelFeeds)) {
     feeds[name] = new ort.Tensor('float32', data, dims);
   }
   const results = await session.run(feeds);
@@ -57,8 +62,11 @@ parentPort.on('message', async (message) => {
     if (message.op === 'open') {
       await open(message);
       parentPort.postMessage({ id: message.id, ok: true });
-    } else if (message.op === 'run') {
-      const outputs = await run(message);
+    } else if (message.op === 'run' || message.op === 'generate') {
+      const outputs =
+        message.op === 'run'
+          ? await runModel(message.session, message.feeds)
+          : await generateBatch(kernels, runModel, message.maxRows, message.request);
       try {
         parentPort.postMessage(
           { id: message.id, ok: true, outputs },

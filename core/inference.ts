@@ -18,8 +18,18 @@ import {
   readModelPackFile,
   readModelPackMeta,
 } from '../models/model-pack.js';
+import {
+  type GeneratedBatch,
+  type GenerateKernelSpec,
+  type GenerateRequest,
+  generateBatch,
+  type ModelFeeds,
+  openKernels,
+} from './batch-kernels.mjs';
 import { ValidationError } from './errors.js';
+import { zigguratTables } from './rng.js';
 import type { Taxonomy } from './taxonomy.js';
+import { wasmModules } from './wasm.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -39,6 +49,12 @@ export interface VaeSession {
   encode(x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }>;
   /** `z`: n×L row-major, `temperature`: n values > 0; returns n×D probabilities. */
   decode(z: Float32Array, temperature: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * One batch of generation where the model runs (on an inference thread when there are
+   * some): z or ε from the rows' streams, the model calls and, with `select`, the `topk` tags
+   * (core/batch-kernels.mjs). Only the streams' states go over and only the tags come back.
+   */
+  generate(request: GenerateRequest): Promise<GeneratedBatch>;
 }
 
 export interface LoadVaeSessionParams {
@@ -146,12 +162,19 @@ export async function clearVaeSessionCache(): Promise<void> {
 }
 
 type ModelName = 'encoder' | 'decoder';
-type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+type Feeds = ModelFeeds;
 
 /** Where the two sessions run: in this thread, or on inference threads. */
 interface ModelBackend {
   run(model: ModelName, feeds: Feeds): Promise<Record<string, Float32Array>>;
+  /** generateBatch where the sessions are; model calls of at most `maxRows` rows. */
+  generate(maxRows: number, request: GenerateRequest): Promise<GeneratedBatch>;
   release(): Promise<void>;
+}
+
+/** The kernels' compiled modules and tables, as inference threads receive them. */
+function kernelSpec(): GenerateKernelSpec {
+  return { ...wasmModules(), tables: zigguratTables() };
 }
 
 type SessionOptions = ort.InferenceSession.SessionOptions;
@@ -170,18 +193,21 @@ async function openInProcess(
     throw err;
   }
   const sessions = { encoder, decoder };
+  const kernels = openKernels(kernelSpec());
+  const run = async (model: ModelName, feeds: Feeds) => {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, { data, dims }] of Object.entries(feeds))
+      tensors[name] = new ort.Tensor('float32', data, dims);
+    const results = await sessions[model].run(tensors);
+    const outputs: Record<string, Float32Array> = {};
+    // A run's output arrays are fresh and ours: no copy.
+    for (const [name, tensor] of Object.entries(results))
+      outputs[name] = tensor.data as Float32Array;
+    return outputs;
+  };
   return {
-    async run(model, feeds) {
-      const tensors: Record<string, ort.Tensor> = {};
-      for (const [name, { data, dims }] of Object.entries(feeds))
-        tensors[name] = new ort.Tensor('float32', data, dims);
-      const results = await sessions[model].run(tensors);
-      const outputs: Record<string, Float32Array> = {};
-      // A run's output arrays are fresh and ours: no copy.
-      for (const [name, tensor] of Object.entries(results))
-        outputs[name] = tensor.data as Float32Array;
-      return outputs;
-    },
+    run,
+    generate: (maxRows, request) => generateBatch(kernels, run, maxRows, request),
     async release() {
       await encoder.release();
       await decoder.release();
@@ -190,12 +216,38 @@ async function openInProcess(
 }
 
 type ThreadReply =
-  | { id: number; ok: true; outputs?: Record<string, Float32Array> }
+  | { id: number; ok: true; outputs?: Record<string, Float32Array | Uint16Array> }
   | { id: number; ok: false; message: string };
 
-/** A typed array whose buffer holds exactly its values (what a message should copy). */
-function exact(data: Float32Array): Float32Array {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+/**
+ * A typed array whose buffer holds exactly its values: a message copies a view's whole buffer,
+ * so a view into a larger one is copied first.
+ */
+function exact<T extends Float32Array | Int32Array | Uint16Array | Uint8Array>(data: T): T {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+    ? data
+    : (data.slice() as T);
+}
+
+/** A generate request whose arrays are exact (see `exact`), to be posted to a thread. */
+function exactRequest(request: GenerateRequest): GenerateRequest {
+  const { temperature, states, x, select } = request;
+  return {
+    ...request,
+    temperature: exact(temperature),
+    states: exact(states),
+    ...(x ? { x: exact(x) } : {}),
+    ...(select
+      ? {
+          select: {
+            ...select,
+            requests: exact(select.requests),
+            ...(select.seeds ? { seeds: exact(select.seeds) } : {}),
+            ...(select.seedCounts ? { seedCounts: exact(select.seedCounts) } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** One inference thread and the calls in flight on it. */
@@ -203,7 +255,10 @@ class InferenceThread {
   private readonly worker = new Worker(new URL('./inference-thread.mjs', import.meta.url));
   private readonly pending = new Map<
     number,
-    { resolve: (outputs: Record<string, Float32Array>) => void; reject: (err: Error) => void }
+    {
+      resolve: (outputs: Record<string, Float32Array | Uint16Array>) => void;
+      reject: (err: Error) => void;
+    }
   >();
   private nextId = 0;
   failure: Error | undefined;
@@ -236,7 +291,7 @@ class InferenceThread {
     this.pending.clear();
   }
 
-  call(message: Record<string, unknown>): Promise<Record<string, Float32Array>> {
+  call(message: Record<string, unknown>): Promise<Record<string, Float32Array | Uint16Array>> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const id = this.nextId++;
@@ -267,21 +322,40 @@ async function openOnThreads(
   options: SessionOptions,
 ): Promise<ModelBackend> {
   const threads = Array.from({ length: count }, () => new InferenceThread());
-  const open = { op: 'open', encoder: encoderBytes, decoder: decoderBytes, options };
+  const open = {
+    op: 'open',
+    encoder: encoderBytes,
+    decoder: decoderBytes,
+    options,
+    kernels: kernelSpec(),
+  };
   const opened = await Promise.allSettled(threads.map((thread) => thread.call(open)));
   const failed = opened.find((result) => result.status === 'rejected');
   if (failed) {
     await Promise.allSettled(threads.map((thread) => thread.close()));
     throw failed.reason;
   }
+  const leastLoaded = () => {
+    let thread = threads[0];
+    for (const other of threads) if (other.load < thread.load) thread = other;
+    return thread;
+  };
   return {
-    run(model, feeds) {
+    async run(model, feeds) {
       const copied: Feeds = {};
       for (const [name, { data, dims }] of Object.entries(feeds))
         copied[name] = { data: exact(data), dims };
-      let thread = threads[0];
-      for (const other of threads) if (other.load < thread.load) thread = other;
-      return thread.call({ op: 'run', session: model, feeds: copied });
+      return (await leastLoaded().call({ op: 'run', session: model, feeds: copied })) as Record<
+        string,
+        Float32Array
+      >;
+    },
+    async generate(maxRows, request) {
+      return (await leastLoaded().call({
+        op: 'generate',
+        maxRows,
+        request: exactRequest(request),
+      })) as GeneratedBatch;
     },
     async release() {
       const closed = await Promise.allSettled(threads.map((thread) => thread.close()));
@@ -355,6 +429,20 @@ async function createSession(params: {
     }
   };
 
+  const checkTemperatures = (what: string, temperature: Float32Array, n: number) => {
+    if (temperature.length !== n) {
+      throw new ValidationError(`${what}: expected ${n} temperatures, got ${temperature.length}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const t = temperature[i];
+      if (!(t > 0) || !Number.isFinite(t)) {
+        throw new ValidationError(
+          `${what}: temperature of row ${i} is ${t}; it must be a finite number > 0`,
+        );
+      }
+    }
+  };
+
   const session: VaeSession = {
     meta,
     device,
@@ -379,17 +467,7 @@ async function createSession(params: {
     },
     async decode(z, temperature, n) {
       checkRows(n, 'decode', z.length, L);
-      if (temperature.length !== n) {
-        throw new ValidationError(`decode: expected ${n} temperatures, got ${temperature.length}`);
-      }
-      for (let i = 0; i < n; i++) {
-        const t = temperature[i];
-        if (!(t > 0) || !Number.isFinite(t)) {
-          throw new ValidationError(
-            `decode: temperature of row ${i} is ${t}; it must be a finite number > 0`,
-          );
-        }
-      }
+      checkTemperatures('decode', temperature, n);
       const run = async (start: number, rows: number) =>
         (
           await backend.run('decoder', {
@@ -402,6 +480,22 @@ async function createSession(params: {
       for (let start = 0; start < n; start += batchSize)
         probs.set(await run(start, Math.min(batchSize, n - start)), start * D);
       return probs;
+    },
+    async generate(request) {
+      const { n, temperature, states, x, select } = request;
+      if (request.latentDim !== L || request.inputDim !== D) {
+        throw new ValidationError(
+          `generate: the model pack has ${D} tags and latent size ${L}, the request ${request.inputDim} and ${request.latentDim}`,
+        );
+      }
+      checkRows(n, 'generate: stream states', states.length, 4);
+      checkTemperatures('generate', temperature, n);
+      if (x) checkRows(n, 'generate: x', x.length, D);
+      if (select) {
+        const C = select.ranges.length / 2;
+        checkRows(n, 'generate: requests', select.requests.length, C);
+      }
+      return backend.generate(batchSize, request);
     },
   };
   return { session, release: () => backend.release() };

@@ -6,12 +6,13 @@
 // generator; uniforms and integers come from pure-rand's distributions. The generator is
 // pure-rand's xoroshiro128+ written out here (test/core/rng.test.ts checks that both give the
 // same sequence) with its state in plain fields, so that a stream can be re-pointed at another
-// row without allocating (StreamFamily) and handed to WebAssembly (NormalRows).
+// row without allocating (StreamFamily) and handed to WebAssembly (writeState: NormalRows,
+// core/batch-kernels.mjs).
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
-import { instantiateWasm, reserveWasmMemory } from './wasm.js';
-import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
+import { NormalKernel } from './batch-kernels.mjs';
+import { wasmModules } from './wasm.js';
 
 /** Which part of the pipeline draws: part of every stream key, so stages never share draws. */
 export const Stage = {
@@ -265,8 +266,8 @@ export class RowStream {
 
   /**
    * Writes `count` standard normals into `out` from `offset`: exactly the values `count` calls
-   * of normal() give. (Generation draws its z and ε for a whole batch with NormalRows, the same
-   * values from WebAssembly.)
+   * of normal() give. (Generation draws its z and ε for a whole batch in WebAssembly, the same
+   * values: NormalRows, core/batch-kernels.mjs.)
    */
   fillNormal(out: Float32Array | Float64Array, offset: number, count: number): void {
     const rng = this.rng;
@@ -310,30 +311,24 @@ export class StreamFamily {
   }
 }
 
-/**
- * The ziggurat in WebAssembly (core/ziggurat.wat): the same draws and values as the JavaScript
- * above, for the z or ε of a whole batch in one call; about twice as fast per row here (0.8–1.3
- * against 1.4–2.0 µs for 128 normals), its 64-bit steps native rather than emulated.
- */
-const zigguratWasm = (() => {
-  const { exports, memory } = instantiateWasm(ZIGGURAT_WASM_BASE64, {
-    math: { exp: Math.exp, log: Math.log },
-  });
-  const tables = new Float64Array(memory.buffer, 0, 3 * 128);
+/** The ziggurat's tables as ziggurat.wat reads them: K, W, F. */
+export function zigguratTables(): Float64Array {
+  const tables = new Float64Array(3 * 128);
   tables.set(ZIG_K, 0);
   tables.set(ZIG_W, 128);
   tables.set(ZIG_F, 256);
-  return {
-    memory,
-    fillRows: exports.fillRows as (rows: number, count: number, out: number) => void,
-  };
-})();
-const WASM_STATES = 4096;
+  return tables;
+}
+
+let normalKernel: NormalKernel | undefined;
 
 /**
  * Standard normals for a batch of rows, each from its own stream: record each row's stream
  * with `set`, then `fill` writes `count` normals per row, exactly what stream.fillNormal would
- * write (the streams themselves are not advanced).
+ * write (the streams themselves are not advanced). The ziggurat in WebAssembly
+ * (core/ziggurat.wat via core/batch-kernels.mjs, which generation runs beside the model): the
+ * same draws and values as the JavaScript above, about twice as fast per row here (0.8–1.3
+ * against 1.4–2.0 µs for 128 normals), its 64-bit steps native rather than emulated.
  */
 export class NormalRows {
   private readonly states: Int32Array;
@@ -350,11 +345,7 @@ export class NormalRows {
   /** out[r·count + i] = normal i of row r's stream, for rows 0 … rows − 1. */
   fill(rows: number, count: number, out: Float32Array): void {
     if (rows > this.capacity) throw new RangeError(`NormalRows: ${rows} rows > ${this.capacity}`);
-    const { memory, fillRows } = zigguratWasm;
-    const output = WASM_STATES + rows * 16;
-    const buffer = reserveWasmMemory(memory, output + rows * count * 4);
-    new Int32Array(buffer, WASM_STATES, rows * 4).set(this.states.subarray(0, rows * 4));
-    fillRows(rows, count, output);
-    out.set(new Float32Array(buffer, output, rows * count));
+    normalKernel ??= new NormalKernel(wasmModules().ziggurat, zigguratTables());
+    normalKernel.fill(this.states, rows, count, out);
   }
 }

@@ -1,25 +1,17 @@
-// Loading the WebAssembly modules of core/ (ziggurat.wat, topk.wat; built into *-wasm.ts by
-// infra/build-wasm.ts) and sizing their memory for a call.
+// The WebAssembly modules of core/ (ziggurat.wat, topk.wat; built into *-wasm.ts by
+// infra/build-wasm.ts), compiled once per process. Compiled modules can be sent to inference
+// threads (core/inference.ts), which instantiate them for core/batch-kernels.mjs.
+import { TOPK_WASM_BASE64 } from './topk-wasm.js';
+import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
 
-const PAGE = 65_536;
+export { reserveWasmMemory } from './batch-kernels.mjs';
 
-/** Instantiates a module from its base64 bytes; returns its exports and its memory. */
-export function instantiateWasm(
-  base64: string,
-  imports: Record<string, Record<string, unknown>> = {},
-): { exports: Record<string, unknown>; memory: WebAssembly.Memory } {
-  const module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
-  const instance = new WebAssembly.Instance(module, imports);
-  return { exports: instance.exports, memory: instance.exports.memory as WebAssembly.Memory };
-}
+let ziggurat: WebAssembly.Module | undefined;
+let topk: WebAssembly.Module | undefined;
 
-/**
- * Grows `memory` until it holds at least `bytes`, and returns its buffer (growing detaches the
- * old one, so views must be made after this call).
- */
-export function reserveWasmMemory(memory: WebAssembly.Memory, bytes: number): ArrayBuffer {
-  if (bytes > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-  }
-  return memory.buffer;
+/** The compiled modules: ziggurat.wat (normals) and topk.wat (selection). */
+export function wasmModules(): { ziggurat: WebAssembly.Module; topk: WebAssembly.Module } {
+  ziggurat ??= new WebAssembly.Module(Buffer.from(ZIGGURAT_WASM_BASE64, 'base64'));
+  topk ??= new WebAssembly.Module(Buffer.from(TOPK_WASM_BASE64, 'base64'));
+  return { ziggurat, topk };
 }

@@ -146,11 +146,11 @@ describe('chunk activities', () => {
       // Count the rows the model sees: the activities share this process's cached session.
       const taxonomy = loadTaxonomy(config.taxonomy);
       const session = await loadVaeSession({ packDir: config.model.pack, taxonomy, device: 'cpu' });
-      const decode = session.decode;
-      let decodedRows = 0;
-      session.decode = (z, temperature, n) => {
-        decodedRows += n;
-        return decode.call(session, z, temperature, n);
+      const generate = session.generate;
+      let generatedRows = 0;
+      session.generate = (request) => {
+        generatedRows += request.n;
+        return generate.call(session, request);
       };
       const log = join(dir, `${mode}-activity.log`);
       try {
@@ -158,7 +158,7 @@ describe('chunk activities', () => {
         const beats = await attemptKilledAfterThreeBatches(activity, job(chunk));
         expect(beats.map((b) => b.batchesDone)).toEqual([1, 2, 3]);
         // Batches run two deep: the fourth was in the model when the attempt died, and is lost.
-        expect(decodedRows).toBe(4 * BATCH);
+        expect(generatedRows).toBe(4 * BATCH);
         expect(existsSync(chunkPath(chunk))).toBe(false);
         expect(readdirSync(`${chunkPath(chunk)}.parts`)).toHaveLength(3);
         const parts = readdirSync(`${chunkPath(chunk)}.parts`).map((name) =>
@@ -166,7 +166,7 @@ describe('chunk activities', () => {
         );
 
         // Attempt 2 gets the last heartbeat's details, as Temporal hands them to a retry.
-        decodedRows = 0;
+        generatedRows = 0;
         const second = new MockActivityEnvironment({
           attempt: 2,
           heartbeatDetails: beats.at(-1),
@@ -182,7 +182,7 @@ describe('chunk activities', () => {
         expect(resumed.resumedBatches).toBe(3);
         expect(resumed.reused).toBe(false);
         // Only batches 3.. were computed again.
-        expect(decodedRows).toBe(chunk.rowEnd - chunk.rowStart - 3 * BATCH);
+        expect(generatedRows).toBe(chunk.rowEnd - chunk.rowStart - 3 * BATCH);
         expect(resumedBeats.map((b) => b.batchesDone)).toEqual(
           Array.from({ length: totalBatches - 3 }, (_, i) => 4 + i),
         );
@@ -193,7 +193,7 @@ describe('chunk activities', () => {
         ]);
         expect(existsSync(`${chunkPath(chunk)}.parts`)).toBe(false);
       } finally {
-        session.decode = decode;
+        session.generate = generate;
       }
       // Same batch size, same rows: the resumed file is byte-identical to the uninterrupted one.
       expect(fileSha256(chunkPath(chunk))).toBe(fileSha256(chunkPath(full)));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
+import { NormalRows, RowStream } from '../../core/rng.js';
+import { TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 import { writeModelPack } from '../../models/model-pack.js';
 import { decodeRow, encodeRow, maxAbsError, randomVaeWeights } from '../models/vae-math.js';
@@ -75,6 +77,103 @@ describe('loadVaeSession', () => {
     ]);
     // The inputs are the caller's still: nothing was handed over to the thread.
     expect(Array.from(zView)).toEqual(Array.from(z));
+  });
+
+  it('generates a batch on its inference thread as in process, and as its parts do one by one', async () => {
+    const onThread = await loadVaeSession({ packDir, taxonomy, threads: 1, batchSize: 5 });
+    const inProcess = await loadVaeSession({
+      packDir,
+      taxonomy,
+      threads: 1,
+      batchSize: 5, // 13 rows: model calls of 5 + 5 + 3
+      inferenceThreads: 0,
+    });
+    const whole = await loadVaeSession({ packDir, taxonomy, threads: 1, inferenceThreads: 0 });
+    // Each row's stream, a few draws in (as seeded rows are after their seed draws).
+    const normals = new NormalRows(n);
+    const states = new Int32Array(n * 4);
+    for (let r = 0; r < n; r++) {
+      const stream = new RowStream({ seed: 5, stage: 3, temperatureIndex: 0, row: r });
+      for (let k = 0; k < r % 3; k++) stream.int(7);
+      stream.writeState(states, r * 4);
+      normals.set(r, stream);
+    }
+    const eps = new Float32Array(n * 3);
+    normals.fill(n, 3, eps);
+    const requests = Uint8Array.from({ length: n * 2 }, (_, i) => i % 4);
+    const seeds = Uint16Array.from({ length: n }, (_, r) => (r * 5) % 6);
+    const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 2);
+    const ranges = new TopkRows(taxonomy).ranges;
+    const common = { n, latentDim: 3, inputDim: 6, temperature, states };
+    const select = { ranges, requests, seeds, seedCounts, S: 1 };
+
+    // Latent: z is the rows' normals; probabilities, then tags packed row after row.
+    const expectedProbs = await whole.decode(eps, temperature, n);
+    for (const session of [onThread, inProcess]) {
+      const out = await session.generate(common);
+      expect('probs' in out && Array.from(out.probs)).toEqual(Array.from(expectedProbs));
+    }
+    const expected = new TopkRows(taxonomy).select({
+      probs: expectedProbs,
+      n,
+      requests,
+      seeds,
+      seedCounts,
+      S: 1,
+    });
+    const packed: number[] = [];
+    for (let r = 0; r < n; r++)
+      packed.push(...expected.tags.subarray(r * 6, r * 6 + expected.counts[r]));
+    expect(packed.length).toBeGreaterThan(n);
+    for (const session of [onThread, inProcess]) {
+      const out = await session.generate({ ...common, select });
+      expect('tags' in out && [Array.from(out.tags), Array.from(out.counts)]).toEqual([
+        packed,
+        Array.from(expected.counts),
+      ]);
+    }
+
+    // Seeded: z = mu + exp(logvar / 2)·ε, rounded to float32, from the encoder's posterior.
+    const { mu, logvar } = await whole.encode(x, n);
+    const zSeeded = Float32Array.from(eps, (e, j) => mu[j] + Math.exp(0.5 * logvar[j]) * e);
+    const seededProbs = Array.from(await whole.decode(zSeeded, temperature, n));
+    // x as a view into a larger buffer, as generation passes it.
+    const xView = new Float32Array(x.length + 12).subarray(6, 6 + x.length);
+    xView.set(x);
+    for (const session of [onThread, inProcess]) {
+      const out = await session.generate({ ...common, x: xView });
+      expect('probs' in out && Array.from(out.probs)).toEqual(seededProbs);
+    }
+    expect(Array.from(xView)).toEqual(Array.from(x)); // the caller's still
+  });
+
+  it('refuses a generate request that does not fit the pack', async () => {
+    const session = await loadVaeSession({ packDir, taxonomy });
+    const request = {
+      n: 2,
+      latentDim: 3,
+      inputDim: 6,
+      temperature: Float32Array.of(1, 1),
+      states: new Int32Array(8),
+    };
+    await expect(session.generate({ ...request, latentDim: 4 })).rejects.toThrow(
+      'generate: the model pack has 6 tags and latent size 3, the request 6 and 4',
+    );
+    await expect(session.generate({ ...request, states: new Int32Array(7) })).rejects.toThrow(
+      'generate: stream states: expected 2 rows × 4 = 8 values, got 7',
+    );
+    await expect(
+      session.generate({ ...request, temperature: Float32Array.of(1, Number.NaN) }),
+    ).rejects.toThrow('generate: temperature of row 1 is NaN; it must be a finite number > 0');
+    await expect(session.generate({ ...request, x: new Float32Array(11) })).rejects.toThrow(
+      'generate: x: expected 2 rows × 6 = 12 values, got 11',
+    );
+    await expect(
+      session.generate({
+        ...request,
+        select: { ranges: new TopkRows(taxonomy).ranges, requests: new Uint8Array(3) },
+      }),
+    ).rejects.toThrow('generate: requests: expected 2 rows × 2 = 4 values, got 3');
   });
 
   it('lets the process exit while its inference thread is idle', () => {

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { TOPK_WASM_BASE64 } from '../../core/topk-wasm.js';
-import { instantiateWasm, reserveWasmMemory } from '../../core/wasm.js';
+import { reserveWasmMemory, wasmModules } from '../../core/wasm.js';
 
-describe('instantiateWasm / reserveWasmMemory', () => {
-  it('gives the exports and memory, and grows the memory to fit, whole pages at a time', () => {
-    const { exports, memory } = instantiateWasm(TOPK_WASM_BASE64);
-    expect(typeof exports.topk).toBe('function');
+describe('wasmModules / reserveWasmMemory', () => {
+  it('compiles each module once, with the exports the kernels call', () => {
+    const modules = wasmModules();
+    expect(wasmModules().topk).toBe(modules.topk);
+    const exports = (module: WebAssembly.Module) =>
+      WebAssembly.Module.exports(module).map((e) => e.name);
+    expect(exports(modules.topk)).toEqual(expect.arrayContaining(['memory', 'topk']));
+    expect(exports(modules.ziggurat)).toEqual(expect.arrayContaining(['memory', 'fillRows']));
+  });
+
+  it('grows a memory to fit, whole pages at a time', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
     const before = memory.buffer;
     expect(before.byteLength).toBe(65_536);
     expect(reserveWasmMemory(memory, 1000)).toBe(before); // fits: no growth, same buffer

@@ -1,0 +1,81 @@
+// Types of core/batch-kernels.mjs.
+
+export declare function reserveWasmMemory(memory: WebAssembly.Memory, bytes: number): ArrayBuffer;
+
+export declare class NormalKernel {
+  constructor(module: WebAssembly.Module, tables: Float64Array);
+  fill(states: Int32Array, rows: number, count: number, out: Float32Array): void;
+}
+
+/**
+ * A batch of rows to select tags for: probabilities n×D, requests n×C, and per row r the seed
+ * tags to skip, seeds[r·S …], seedCounts[r] of them (none without seeds).
+ */
+export interface SelectionBatch {
+  probs: Float32Array;
+  n: number;
+  requests: Uint8Array;
+  seeds?: Uint16Array;
+  seedCounts?: Uint8Array;
+  /** Seed slots per row in `seeds`. */
+  S?: number;
+}
+
+/** One batch's selection: row r's tags are tags[r·D …], counts[r] of them. */
+export interface SelectedRows {
+  tags: Uint16Array;
+  counts: Uint16Array;
+}
+
+export declare class TopkKernel {
+  constructor(module: WebAssembly.Module);
+  /** ranges: per category its first and end tag, as i32 pairs; D: the number of tags. */
+  select(batch: SelectionBatch, ranges: Int32Array, D: number): SelectedRows;
+}
+
+/** What a session's kernels are made of (sent to inference threads when they open). */
+export interface GenerateKernelSpec {
+  ziggurat: WebAssembly.Module;
+  /** The ziggurat's tables: K, W, F (128 f64 each). */
+  tables: Float64Array;
+  topk: WebAssembly.Module;
+}
+
+export interface GenerateKernels {
+  normals: NormalKernel;
+  topk: TopkKernel;
+}
+
+export declare function openKernels(spec: GenerateKernelSpec): GenerateKernels;
+
+/**
+ * One batch of generation: n rows at their temperatures. z (latent) or ε (seeded, when `x` is
+ * given) are `latentDim` normals from each row's stream, whose state is states[4r … 4r + 3]
+ * (RowStream.writeState).
+ */
+export interface GenerateRequest {
+  n: number;
+  latentDim: number;
+  inputDim: number;
+  temperature: Float32Array;
+  states: Int32Array;
+  /** Seeded: the rows' multi-hot seed tags, n × inputDim; the encoder's posterior gives z. */
+  x?: Float32Array;
+  /** Select with `topk` and return the tags instead of the probabilities. */
+  select?: Omit<SelectionBatch, 'probs' | 'n'> & {
+    /** Per category its first and end tag, as i32 pairs. */
+    ranges: Int32Array;
+  };
+}
+
+/** probabilities (n × inputDim) without `select`; with it, row r's tags packed after row r − 1's. */
+export type GeneratedBatch = { probs: Float32Array } | { tags: Uint16Array; counts: Uint16Array };
+
+export type ModelFeeds = Record<string, { data: Float32Array; dims: number[] }>;
+
+export declare function generateBatch(
+  kernels: GenerateKernels,
+  run: (model: 'encoder' | 'decoder', feeds: ModelFeeds) => Promise<Record<string, Float32Array>>,
+  maxRows: number,
+  request: GenerateRequest,
+): Promise<GeneratedBatch>;

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { generateBatch, type ModelFeeds, openKernels } from '../../core/batch-kernels.mjs';
+import { NormalRows, RowStream, Stage, zigguratTables } from '../../core/rng.js';
+import { TopkRows } from '../../core/selection.js';
+import { buildTaxonomy } from '../../core/taxonomy.js';
+import { wasmModules } from '../../core/wasm.js';
+
+// generateBatch is the orchestration around the model; here the model is a small JavaScript
+// function (the ONNX sessions are covered by test/core/inference.test.ts), so each step's
+// arithmetic can be checked by hand.
+const taxonomy = buildTaxonomy({ a: ['a1', 'a2', 'a3'], b: ['b1', 'b2', 'b3', 'b4'] });
+const D = 7;
+const L = 4;
+const n = 13;
+
+/** The toy model: mu = 0.1·(row's tag count), logvar = −1; probs from z's sum and the tag. */
+function toyModel(calls: number[]) {
+  return async (
+    model: 'encoder' | 'decoder',
+    feeds: ModelFeeds,
+  ): Promise<Record<string, Float32Array>> => {
+    if (model === 'encoder') {
+      const { data, dims } = feeds.x;
+      const [rows] = dims;
+      calls.push(rows);
+      const mu = new Float32Array(rows * L);
+      for (let r = 0; r < rows; r++) {
+        let tags = 0;
+        for (let t = 0; t < D; t++) tags += data[r * D + t];
+        mu.fill(0.1 * tags, r * L, (r + 1) * L);
+      }
+      return { mu, logvar: new Float32Array(rows * L).fill(-1) };
+    }
+    const { data: z, dims } = feeds.z;
+    const [rows] = dims;
+    calls.push(rows);
+    const probs = new Float32Array(rows * D);
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let j = 0; j < L; j++) sum += z[r * L + j];
+      for (let t = 0; t < D; t++)
+        probs[r * D + t] = 1 / (1 + Math.exp(-(sum * (t + 1)) / feeds.temperature.data[r]));
+    }
+    return { probs };
+  };
+}
+
+function streamsOf(rows: number) {
+  const states = new Int32Array(rows * 4);
+  const normals = new NormalRows(rows);
+  for (let r = 0; r < rows; r++) {
+    const stream = new RowStream({ seed: 9, stage: Stage.Latent, temperatureIndex: 1, row: r });
+    stream.writeState(states, r * 4);
+    normals.set(r, stream);
+  }
+  const eps = new Float32Array(rows * L);
+  normals.fill(rows, L, eps);
+  return { states, eps };
+}
+
+describe('generateBatch', () => {
+  const kernels = openKernels({ ...wasmModules(), tables: zigguratTables() });
+  const temperature = Float32Array.from({ length: n }, (_, r) => 0.5 + r / 10);
+  const { states, eps } = streamsOf(n);
+  const x = Float32Array.from({ length: n * D }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  const request = { n, latentDim: L, inputDim: D, temperature, states };
+
+  it('decodes the rows’ normals in model calls of at most maxRows rows', async () => {
+    const calls: number[] = [];
+    const out = await generateBatch(kernels, toyModel(calls), 5, request);
+    expect(calls).toEqual([5, 5, 3]);
+    const whole = await generateBatch(kernels, toyModel([]), 64, request);
+    const expected = await toyModel([])('decoder', {
+      z: { data: eps, dims: [n, L] },
+      temperature: { data: temperature, dims: [n, 1] },
+    });
+    for (const result of [out, whole])
+      expect('probs' in result && Array.from(result.probs)).toEqual(Array.from(expected.probs));
+  });
+
+  it('seeded: z = mu + exp(logvar / 2)·ε from the encoder, per model call', async () => {
+    const calls: number[] = [];
+    const out = await generateBatch(kernels, toyModel(calls), 5, { ...request, x });
+    expect(calls).toEqual([5, 5, 5, 5, 3, 3]); // encoder then decoder, per part
+    const z = new Float32Array(n * L);
+    for (let r = 0; r < n; r++) {
+      let tags = 0;
+      for (let t = 0; t < D; t++) tags += x[r * D + t];
+      const mu = Math.fround(0.1 * tags);
+      for (let j = 0; j < L; j++) z[r * L + j] = mu + Math.exp(-0.5) * eps[r * L + j];
+    }
+    const expected = await toyModel([])('decoder', {
+      z: { data: z, dims: [n, L] },
+      temperature: { data: temperature, dims: [n, 1] },
+    });
+    expect('probs' in out && Array.from(out.probs)).toEqual(Array.from(expected.probs));
+  });
+
+  it('with select, returns the topk tags of each row, packed row after row', async () => {
+    const requests = Uint8Array.from({ length: n * 2 }, (_, i) => (i * 3) % 5);
+    const seeds = Uint16Array.from({ length: n * 2 }, (_, i) => (i * 4) % D);
+    const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 3);
+    const topk = new TopkRows(taxonomy);
+    const select = { ranges: topk.ranges, requests, seeds, seedCounts, S: 2 };
+    const out = await generateBatch(kernels, toyModel([]), 5, { ...request, x, select });
+    const probs = await generateBatch(kernels, toyModel([]), 5, { ...request, x });
+    if (!('tags' in out) || !('probs' in probs)) throw new Error('unexpected result kind');
+    const expected = topk.select({ probs: probs.probs, n, requests, seeds, seedCounts, S: 2 });
+    let at = 0;
+    for (let r = 0; r < n; r++) {
+      const k = expected.counts[r];
+      expect(out.counts[r]).toBe(k);
+      expect(Array.from(out.tags.subarray(at, at + k))).toEqual(
+        Array.from(expected.tags.subarray(r * D, r * D + k)),
+      );
+      at += k;
+    }
+    expect(out.tags.length).toBe(at);
+    expect(at).toBeGreaterThan(n);
+  });
+
+  it('gives empty results for an empty batch without calling the model', async () => {
+    const calls: number[] = [];
+    const empty = { ...request, n: 0, temperature: new Float32Array(0), states: new Int32Array(0) };
+    const out = await generateBatch(kernels, toyModel(calls), 5, empty);
+    expect('probs' in out && out.probs.length).toBe(0);
+    const ranges = new TopkRows(taxonomy).ranges;
+    const selected = await generateBatch(kernels, toyModel(calls), 5, {
+      ...empty,
+      select: { ranges, requests: new Uint8Array(0) },
+    });
+    expect('tags' in selected && [selected.tags.length, selected.counts.length]).toEqual([0, 0]);
+    expect(calls).toEqual([]);
+  });
+});
