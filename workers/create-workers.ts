@@ -17,11 +17,13 @@ import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import type { TemporalConnectionSettings } from './connection.js';
 
 /**
- * Activities a worker runs at once per queue. Two on the inference queue: the model runs on
- * inference threads, so one chunk's JavaScript (sampling, top-k, Arrow, files) overlaps the
- * other's model call.
+ * Activities a worker runs at once per queue. Four on the inference queue: a chunk's work
+ * around the model runs beside it on the inference threads, and this thread's part (requests,
+ * Arrow, files) is small, so four chunks keep both inference threads busy where two left them
+ * waiting on each chunk's start and file (bench/generation.ts, latent: 0.48–0.56 of the ONNX
+ * ceiling against 0.44–0.47 with two).
  */
-export const DEFAULT_CONCURRENCY: Record<QueueKind, number> = { cpu: 2, gpu: 2 };
+export const DEFAULT_CONCURRENCY: Record<QueueKind, number> = { cpu: 2, gpu: 4 };
 
 export interface WorkerOptions {
   connection: TemporalConnectionSettings;

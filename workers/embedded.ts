@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { type DevServer, startDevServer } from '../infra/dev-server.js';
 import type { TemporalConnectionSettings } from './connection.js';
-import { createWorkers, type RunningWorkers } from './create-workers.js';
+import { createWorkers, DEFAULT_CONCURRENCY, type RunningWorkers } from './create-workers.js';
 
 export interface EmbeddedTemporal {
   connection: TemporalConnectionSettings;
@@ -31,10 +31,9 @@ export async function startEmbeddedTemporal(params: {
       queues: ['cpu', 'gpu'],
       device: params.device ?? 'cpu',
       threads: params.threads,
-      // One process does everything: let inference and the CPU stages overlap, and keep inference
-      // slots free for chunks dispatched eagerly (bench/pipeline.ts: 1.6–1.9 s against 2.1 s with
-      // two slots for the notebook's job).
-      maxConcurrentActivities: { cpu: 2, gpu: 4 },
+      // One process does everything, as a worker does (DEFAULT_CONCURRENCY): inference and the
+      // CPU stages overlap.
+      maxConcurrentActivities: DEFAULT_CONCURRENCY,
     });
   } catch (err) {
     await server.stop();

@@ -1,6 +1,6 @@
 // The worker entry point: `tagflow worker` (or `tsx workers/worker.ts`).
 //
-//   tagflow worker --queues cpu,gpu --device cpu --cpu-concurrency 2 --gpu-concurrency 2
+//   tagflow worker --queues cpu,gpu --device cpu --cpu-concurrency 2 --gpu-concurrency 4
 //
 // Connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (TLS and API-key settings: see
 // workers/connection.ts) and serves the named queues until SIGINT or SIGTERM, then shuts
