@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/temporal-server.ts'],
+    // Scratch temp folder first: the Temporal dev server's data goes there too.
+    globalSetup: ['test/setup/scratch-tmpdir.ts', 'test/setup/temporal-server.ts'],
     // Native addons (onnxruntime-node, the Temporal core bridge) are happiest in processes.
     pool: 'forks',
     testTimeout: 60_000,

@@ -3,7 +3,7 @@
 // `tagflow worker` command, and ways to compare published datasets and read activity logs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,10 +26,15 @@ export function tempDir(prefix: string): string {
 
 let conceptcapsPack: Promise<string> | undefined;
 
-/** The ConceptCaps checkpoint imported once per test file into a temp model pack. */
+/**
+ * The ConceptCaps checkpoint imported once per process (test file, bench) into a temp model
+ * pack, removed when the process exits.
+ */
 export function conceptcapsPackDir(): Promise<string> {
   conceptcapsPack ??= (async () => {
-    const outDir = join(tempDir('cc-pack'), 'pack');
+    const root = tempDir('cc-pack');
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    const outDir = join(root, 'pack');
     await importCheckpoint({
       checkpointPath: conceptcaps('vae_final.pth'),
       taxonomy: loadTaxonomy(conceptcaps('concepts_to_tags.json')),
