@@ -1,6 +1,6 @@
 // Seeded and latent generation stages against their ONNX ceiling, on the real ConceptCaps
 // pack (CPU). Run: npx tsx bench/generation.ts [--rounds n] [--threads n] [--concurrency n]
-// [--inference-threads n]
+// [--inference-threads n] [--batch n]
 //
 // The work: the notebook's job under the default plan, per mode 7 chunks (one per
 // temperature) of N = 2,041 rows.
@@ -8,10 +8,11 @@
 // decode per row; latent: decode), inputs prepared beforehand, one call after another, with
 // onnxruntime in process on all cores: raw batched ONNX at its fastest here.
 // Stage: the chunk activity's real path, as a worker runs it — generateSeededBatches /
-// generateLatentBatches (seed and ε draws, count sampling, top-k selection, Arrow batch
-// building; the model on its inference thread) driven by runGenerationChunk (heartbeats, part
-// files at the default checkpoint interval, the chunk file) under MockActivityEnvironment,
-// `--concurrency` chunks at a time (default: the worker's inference slots).
+// generateLatentBatches (seed draws and count sampling here; ε/z draws, the model and top-k
+// selection on the inference threads, VaeSession.generate; Arrow batch building here) driven
+// by runGenerationChunk (heartbeats, part files at the default checkpoint interval, the chunk
+// file) under MockActivityEnvironment, `--concurrency` chunks at a time (default: the worker's
+// inference slots).
 // Measurements are interleaved (ceiling, batches, stage, ceiling …) and the median of each is
 // reported, so the ratio compares numbers taken side by side on a noisy shared machine.
 // "Batches only" is the generator with the real model but no files: the gap to "stage" is the
@@ -55,7 +56,7 @@ const CHUNKS = TEMPERATURES.length;
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '11' },
     threads: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY.gpu) },
     'inference-threads': { type: 'string', default: String(DEFAULT_INFERENCE_THREADS) },

@@ -4,9 +4,12 @@
 //
 // By default the sessions live on inference threads of their own (core/inference-thread.mjs):
 // onnxruntime-node's `run` is synchronous on its calling thread, so in process every model call
-// would stop the rest of generation (normals, top-k, Arrow, files) until it returns. With the
+// would stop the rest of generation (requests, Arrow, files) until it returns. With the
 // threads, generation prepares and finishes other batches while some are in the model; on CPU
 // the threads' onnxruntime shares all cores but one, which is left to that JavaScript.
+// `generate` runs a whole batch of generation there (core/batch-kernels.mjs: the z or ε draws,
+// the model calls, the top-k selection), so only stream states go to a thread and only the
+// selected tags come back.
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
