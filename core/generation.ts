@@ -33,6 +33,7 @@ import type { CoupledCountSampler } from './count-coupling.js';
 import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { RowStream, Stage, StreamFamily } from './rng.js';
 import {
+  categoryRanges,
   type SelectedRows,
   type SelectionBatch,
   type SelectionPolicy,
@@ -102,7 +103,8 @@ const EMPTY = new Uint16Array(0);
  * stream Selection/(2t + mode)/row.
  */
 class BatchSelector {
-  private readonly topk: TopkRows | undefined;
+  /** For `topk` here (z-coupled counts); made on first use. */
+  private topk: TopkRows | undefined;
   private readonly streams: StreamFamily | undefined;
   private readonly stream = new RowStream();
   private readonly scratch: SelectionScratch | undefined;
@@ -118,9 +120,8 @@ class BatchSelector {
     chunk: ChunkSpec,
     mode: number,
   ) {
-    this.ranges = Int32Array.from(taxonomy.ranges.flatMap((r) => [r.start, r.end]));
-    if (policy === 'topk') this.topk = new TopkRows(taxonomy);
-    else {
+    this.ranges = categoryRanges(taxonomy);
+    if (policy !== 'topk') {
       this.scratch = new SelectionScratch(taxonomy);
       this.streams = new StreamFamily({
         seed,
@@ -132,12 +133,15 @@ class BatchSelector {
 
   /** Whether the model's side can select (the `topk` policy). */
   get remote(): boolean {
-    return this.topk !== undefined;
+    return this.policy === 'topk';
   }
 
   /** The batch's rows are rows first … first + n − 1: row i's tags are tags[i·D …]. */
   select(batch: SelectionBatch, first: number): SelectedRows {
-    if (this.topk) return this.topk.select(batch);
+    if (this.policy === 'topk') {
+      this.topk ??= new TopkRows(this.taxonomy);
+      return this.topk.select(batch);
+    }
     const { probs, n, requests, seeds, seedCounts, S = 0 } = batch;
     const D = this.taxonomy.size;
     if (this.tags.length < n * D) {
@@ -315,22 +319,12 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
           }
         : undefined,
     });
-    // The request holds copies (or the model has read x): clear the seeds' ones for the next
-    // batch in these buffers.
-    const clear = () => {
+    // Once the model's side is done with x, clear the seeds' ones for the next batch in these
+    // buffers.
+    return generated.finally(() => {
       for (let i = 0; i < n; i++)
         for (let s = 0; s < seedCounts[i]; s++) x[i * D + seeds[i * S + s]] = 0;
-    };
-    return generated.then(
-      (result) => {
-        clear();
-        return result;
-      },
-      (err) => {
-        clear();
-        throw err;
-      },
-    );
+    });
   };
 
   const finish = function finishBatch({ first, n, buffers }: InFlight, generated: GeneratedBatch) {

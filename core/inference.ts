@@ -165,11 +165,10 @@ export async function clearVaeSessionCache(): Promise<void> {
 }
 
 type ModelName = 'encoder' | 'decoder';
-type Feeds = ModelFeeds;
 
 /** Where the two sessions run: in this thread, or on inference threads. */
 interface ModelBackend {
-  run(model: ModelName, feeds: Feeds): Promise<Record<string, Float32Array>>;
+  run(model: ModelName, feeds: ModelFeeds): Promise<Record<string, Float32Array>>;
   /** generateBatch where the sessions are; model calls of at most `maxRows` rows. */
   generate(maxRows: number, request: GenerateRequest): Promise<GeneratedBatch>;
   release(): Promise<void>;
@@ -197,7 +196,7 @@ async function openInProcess(
   }
   const sessions = { encoder, decoder };
   const kernels = openKernels(kernelSpec());
-  const run = async (model: ModelName, feeds: Feeds) => {
+  const run = async (model: ModelName, feeds: ModelFeeds) => {
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, { data, dims }] of Object.entries(feeds))
       tensors[name] = new ort.Tensor('float32', data, dims);
@@ -239,17 +238,13 @@ function exactRequest(request: GenerateRequest): GenerateRequest {
     ...request,
     temperature: exact(temperature),
     states: exact(states),
-    ...(x ? { x: exact(x) } : {}),
-    ...(select
-      ? {
-          select: {
-            ...select,
-            requests: exact(select.requests),
-            ...(select.seeds ? { seeds: exact(select.seeds) } : {}),
-            ...(select.seedCounts ? { seedCounts: exact(select.seedCounts) } : {}),
-          },
-        }
-      : {}),
+    x: x && exact(x),
+    select: select && {
+      ...select,
+      requests: exact(select.requests),
+      seeds: select.seeds && exact(select.seeds),
+      seedCounts: select.seedCounts && exact(select.seedCounts),
+    },
   };
 }
 
@@ -345,7 +340,7 @@ async function openOnThreads(
   };
   return {
     async run(model, feeds) {
-      const copied: Feeds = {};
+      const copied: ModelFeeds = {};
       for (const [name, { data, dims }] of Object.entries(feeds))
         copied[name] = { data: exact(data), dims };
       return (await leastLoaded().call({ op: 'run', session: model, feeds: copied })) as Record<

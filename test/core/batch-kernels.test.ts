@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateBatch, type ModelFeeds, openKernels } from '../../core/batch-kernels.mjs';
 import { NormalRows, RowStream, Stage, zigguratTables } from '../../core/rng.js';
-import { TopkRows } from '../../core/selection.js';
+import { categoryRanges, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 import { wasmModules } from '../../core/wasm.js';
 
@@ -101,7 +101,7 @@ describe('generateBatch', () => {
     const seeds = Uint16Array.from({ length: n * 2 }, (_, i) => (i * 4) % D);
     const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 3);
     const topk = new TopkRows(taxonomy);
-    const select = { ranges: topk.ranges, requests, seeds, seedCounts, S: 2 };
+    const select = { ranges: categoryRanges(taxonomy), requests, seeds, seedCounts, S: 2 };
     const out = await generateBatch(kernels, toyModel([]), 5, { ...request, x, select });
     const probs = await generateBatch(kernels, toyModel([]), 5, { ...request, x });
     if (!('tags' in out) || !('probs' in probs)) throw new Error('unexpected result kind');
@@ -124,7 +124,7 @@ describe('generateBatch', () => {
     const empty = { ...request, n: 0, temperature: new Float32Array(0), states: new Int32Array(0) };
     const out = await generateBatch(kernels, toyModel(calls), 5, empty);
     expect('probs' in out && out.probs.length).toBe(0);
-    const ranges = new TopkRows(taxonomy).ranges;
+    const ranges = categoryRanges(taxonomy);
     const selected = await generateBatch(kernels, toyModel(calls), 5, {
       ...empty,
       select: { ranges, requests: new Uint8Array(0) },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
 import { NormalRows, RowStream } from '../../core/rng.js';
-import { TopkRows } from '../../core/selection.js';
+import { categoryRanges, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 import { writeModelPack } from '../../models/model-pack.js';
 import { decodeRow, encodeRow, maxAbsError, randomVaeWeights } from '../models/vae-math.js';
@@ -103,7 +103,7 @@ describe('loadVaeSession', () => {
     const requests = Uint8Array.from({ length: n * 2 }, (_, i) => i % 4);
     const seeds = Uint16Array.from({ length: n }, (_, r) => (r * 5) % 6);
     const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 2);
-    const ranges = new TopkRows(taxonomy).ranges;
+    const ranges = categoryRanges(taxonomy);
     const common = { n, latentDim: 3, inputDim: 6, temperature, states };
     const select = { ranges, requests, seeds, seedCounts, S: 1 };
 
@@ -171,7 +171,7 @@ describe('loadVaeSession', () => {
     await expect(
       session.generate({
         ...request,
-        select: { ranges: new TopkRows(taxonomy).ranges, requests: new Uint8Array(3) },
+        select: { ranges: categoryRanges(taxonomy), requests: new Uint8Array(3) },
       }),
     ).rejects.toThrow('generate: requests: expected 2 rows × 2 = 4 values, got 3');
   });
