@@ -302,12 +302,78 @@ export function countAt(cumulative: Float64Array, u: number): number {
   return count;
 }
 
-/** Precomputes the Cholesky factor and each marginal's cumulative thresholds once. */
+/**
+ * Half the width of the band around a threshold's quantile in which countAtZ computes the CDF:
+ * outside it, for |quantile| ≤ TAIL, the CDF differs from the threshold by at least
+ * BAND·φ(TAIL) ≈ 1.5e-12, thousands of times the CDF's and the quantile's rounding errors, so
+ * which side z is on decides which side Φ(z) is on.
+ */
+const BAND = 1e-6;
+/** Beyond ±TAIL the normal density is too small for BAND to separate the sides. */
+const TAIL = 5;
+
+/**
+ * A marginal's thresholds as bounds on z for countAtZ: z below `below[v]` has Φ(z) < T_v, z
+ * above `above[v]` has Φ(z) ≥ T_v; between them, only the CDF itself can tell.
+ */
+export interface ThresholdsInZ {
+  cumulative: Float64Array;
+  below: Float64Array;
+  above: Float64Array;
+}
+
+export function thresholdsInZ(cumulative: Float64Array): ThresholdsInZ {
+  const below = new Float64Array(cumulative.length);
+  const above = new Float64Array(cumulative.length);
+  cumulative.forEach((t, v) => {
+    if (t <= 0) {
+      // Φ(z) ≥ 0 = t for every z.
+      below[v] = Number.NEGATIVE_INFINITY;
+      above[v] = Number.NEGATIVE_INFINITY;
+    } else if (t > 1) {
+      below[v] = Number.POSITIVE_INFINITY;
+      above[v] = Number.POSITIVE_INFINITY;
+    } else {
+      const q = normalQuantile(t, 0, 1);
+      if (q > TAIL) {
+        // Far in the upper tail: z well below TAIL is surely under it; above, ask the CDF.
+        below[v] = TAIL - 0.01;
+        above[v] = Number.POSITIVE_INFINITY;
+      } else if (q < -TAIL) {
+        below[v] = Number.NEGATIVE_INFINITY;
+        above[v] = -TAIL + 0.01;
+      } else {
+        below[v] = q - BAND;
+        above[v] = q + BAND;
+      }
+    }
+  });
+  return { cumulative, below, above };
+}
+
+/**
+ * countAt(cumulative, Φ(z)) — the same count — comparing z with each threshold's quantile, and
+ * computing Φ(z) (the costly part of drawing a row's counts) only when z falls within a
+ * threshold's band: about once in a hundred thousand rows.
+ */
+export function countAtZ(thresholds: ThresholdsInZ, z: number): number {
+  const { cumulative, below, above } = thresholds;
+  const last = cumulative.length;
+  let count = 0;
+  while (count < last) {
+    if (z < below[count]) return count;
+    if (!(z > above[count])) return countAt(cumulative, normalCdf(z, 0, 1));
+    count++;
+  }
+  return count;
+}
+
+/** Precomputes the Cholesky factor and each marginal's thresholds once. */
 export function countSampler(model: CountModel): CountSampler {
   checkCountModel(model);
   const k = model.categories.length;
   const lower = cholesky(model.correlation) as Float64Array;
-  const thresholds = marginalThresholds(model);
+  const thresholds = marginalThresholds(model).map(thresholdsInZ);
   const normals = new Float64Array(k);
   return {
     categories: k,
@@ -317,7 +383,7 @@ export function countSampler(model: CountModel): CountSampler {
         let z = 0;
         const row = i * k;
         for (let j = 0; j <= i; j++) z += lower[row + j] * normals[j];
-        out[offset + i] = countAt(thresholds[i], normalCdf(z, 0, 1));
+        out[offset + i] = countAtZ(thresholds[i], z);
       }
     },
   };

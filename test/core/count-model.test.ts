@@ -7,12 +7,16 @@ import { cholesky } from '../../core/correlation.js';
 import {
   type CountModel,
   checkCountModel,
+  countAt,
+  countAtZ,
   countModelFromParams,
   countSampler,
   describeCountModel,
   fitCountModel,
+  marginalThresholds,
   NOTEBOOK_COUNT_PARAMS,
   sampleCounts,
+  thresholdsInZ,
 } from '../../core/count-model.js';
 import { ValidationError } from '../../core/errors.js';
 import { type RowStream, rowStream, Stage } from '../../core/rng.js';
@@ -472,6 +476,57 @@ describe('sampling', () => {
         ],
       }),
     ).toThrow('count model: correlation is not positive definite');
+  });
+});
+
+describe('countAtZ', () => {
+  /** The doubles next to x, k steps up (k > 0) or down. */
+  function nextDoubles(x: number, k: number): number {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    const bits = view.getBigInt64(0);
+    view.setBigInt64(0, bits + BigInt(x >= 0 ? k : -k));
+    return view.getFloat64(0);
+  }
+
+  it('counts what countAt counts at Φ(z), at and around every threshold and far out', async () => {
+    const taxonomy = loadTaxonomy(conceptcaps('concepts_to_tags.json'));
+    const corpus = await readTagCorpus({ path: conceptcaps('musiccaps_distilled.csv'), taxonomy });
+    const fitted = fitCountModel({
+      categories: corpus.categories,
+      counts: corpus.counts,
+      rows: corpus.rows,
+    });
+    const cumulatives = [
+      ...marginalThresholds(fitted),
+      ...marginalThresholds(notebookModel()),
+      // Zero, tails beyond ±5σ, repeated and certain thresholds.
+      Float64Array.of(0, 1e-300, 1e-12, 2.8e-7, 0.3, 0.3, 0.5, 1 - 1e-9, 1 - 1e-17, 1),
+      Float64Array.of(0.5),
+      new Float64Array(0),
+    ];
+    const zs: number[] = [0, -0, 4.99, 5, -4.99, -5, 8.3, -8.3, 40, -40, 1e300, -1e300];
+    const stream = rowStream({ seed: 11, stage: Stage.CountSample, temperatureIndex: 0, row: 0 });
+    for (let i = 0; i < 100_000; i++) zs.push(stream.normal() * 2.5);
+    for (const cumulative of cumulatives) {
+      for (const t of cumulative) {
+        if (!(t > 0 && t < 1)) continue;
+        const q = normalQuantile(t, 0, 1);
+        for (const k of [-3, -2, -1, 0, 1, 2, 3]) zs.push(nextDoubles(q, k));
+        for (const d of [1e-6, 1.0000001e-6, 1e-5]) zs.push(q + d, q - d);
+      }
+    }
+    let checked = 0;
+    for (const cumulative of cumulatives) {
+      const thresholds = thresholdsInZ(cumulative);
+      for (const z of zs) {
+        const expected = countAt(cumulative, normalCdf(z, 0, 1));
+        const got = countAtZ(thresholds, z);
+        if (got !== expected) expect({ cumulative: Array.from(cumulative), z, got }).toBe(expected);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500_000);
   });
 });
 
