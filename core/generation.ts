@@ -24,9 +24,9 @@
 //
 // How, for speed: a batch's rows are prepared here (stream positions, requests, seeds) and
 // the rest runs where the model runs (VaeSession.generate, core/batch-kernels.mjs: the z or ε
-// draws in WebAssembly, the model calls and the `topk` selection in WebAssembly), so with
-// inference threads (core/inference.ts) this thread only prepares batches and builds rows. Batches
-// run two deep (`pipelined`): batch b+1 is handed over before batch b becomes rows.
+// draws and the `topk` selection in WebAssembly, the model calls), so with inference threads
+// (core/inference.ts) this thread only prepares batches and builds rows. Batches run two deep
+// (`pipelined`): batch b+1 is handed over before batch b becomes rows.
 import type { RecordBatch } from 'apache-arrow';
 import type { GeneratedBatch, GenerateRequest } from './batch-kernels.mjs';
 import type { CoupledCountSampler } from './count-coupling.js';
