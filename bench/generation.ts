@@ -76,9 +76,12 @@ function median(values: number[]): number {
 }
 
 /**
- * The ceiling's onnxruntime threads spin for a while after its last call (onnxruntime's default,
- * as fast as it gets); measured right after it, the stages ran about 30 % slower, their CPU
- * taken by that spinning. So every measurement starts after a pause.
+ * Each measurement is taken warm and in its own steady state: a pause, the same work once
+ * untimed, then the timed run. The ceiling's onnxruntime threads spin for a while after its
+ * last call (onnxruntime's default, the fastest): measured right after it, the stages ran
+ * about 30 % slower, their CPU taken by that spinning, hence the pause; after a pause, though,
+ * the first work runs cold (the ceiling about 10–15 % slower), hence the untimed run, which
+ * for the ceiling also leaves its threads spinning for the timed one.
  */
 const SETTLE_MS = 200;
 
@@ -87,6 +90,7 @@ async function rowsPerSecond(rows: number, run: () => Promise<unknown>): Promise
   // files to the next one (a run's cleanup removes them at its end).
   rmSync(join(dir, 'artifacts'), { recursive: true, force: true });
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  await run();
   const start = process.hrtime.bigint();
   await run();
   return rows / (Number(process.hrtime.bigint() - start) / 1e9);
