@@ -6,13 +6,11 @@
 // generator; uniforms and integers come from pure-rand's distributions. The generator is
 // pure-rand's xoroshiro128+ written out here (test/core/rng.test.ts checks that both give the
 // same sequence) with its state in plain fields, so that a stream can be re-pointed at another
-// row without allocating (StreamFamily) and handed to WebAssembly (writeState: NormalRows,
+// row without allocating (StreamFamily) and handed to WebAssembly (writeState:
 // core/batch-kernels.mjs).
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
-import { NormalKernel } from './batch-kernels.mjs';
-import { wasmModules } from './wasm.js';
 
 /** Which part of the pipeline draws: part of every stream key, so stages never share draws. */
 export const Stage = {
@@ -223,7 +221,7 @@ export class RowStream {
     if (key) this.rng.setState(streamState(key));
   }
 
-  /** Writes the generator's state as s00, s01, s10, s11 (NormalRows' layout). */
+  /** Writes the generator's state as s00, s01, s10, s11 (core/batch-kernels.mjs' layout). */
   writeState(out: Int32Array, offset: number): void {
     const rng = this.rng;
     out[offset] = rng.s00;
@@ -267,7 +265,7 @@ export class RowStream {
   /**
    * Writes `count` standard normals into `out` from `offset`: exactly the values `count` calls
    * of normal() give. (Generation draws its z and ε for a whole batch in WebAssembly, the same
-   * values: NormalRows, core/batch-kernels.mjs.)
+   * values: NormalKernel, core/batch-kernels.mjs.)
    */
   fillNormal(out: Float32Array | Float64Array, offset: number, count: number): void {
     const rng = this.rng;
@@ -318,34 +316,4 @@ export function zigguratTables(): Float64Array {
   tables.set(ZIG_W, 128);
   tables.set(ZIG_F, 256);
   return tables;
-}
-
-let normalKernel: NormalKernel | undefined;
-
-/**
- * Standard normals for a batch of rows, each from its own stream: record each row's stream
- * with `set`, then `fill` writes `count` normals per row, exactly what stream.fillNormal would
- * write (the streams themselves are not advanced). The ziggurat in WebAssembly
- * (core/ziggurat.wat via core/batch-kernels.mjs, which generation runs beside the model): the
- * same draws and values as the JavaScript above, about twice as fast per row here (0.8–1.3
- * against 1.4–2.0 µs for 128 normals), its 64-bit steps native rather than emulated.
- */
-export class NormalRows {
-  private readonly states: Int32Array;
-
-  constructor(readonly capacity: number) {
-    this.states = new Int32Array(capacity * 4);
-  }
-
-  /** Records `stream`, at its current position, as the stream of row `row` (< capacity). */
-  set(row: number, stream: RowStream): void {
-    stream.writeState(this.states, row * 4);
-  }
-
-  /** out[r·count + i] = normal i of row r's stream, for rows 0 … rows − 1. */
-  fill(rows: number, count: number, out: Float32Array): void {
-    if (rows > this.capacity) throw new RangeError(`NormalRows: ${rows} rows > ${this.capacity}`);
-    normalKernel ??= new NormalKernel(wasmModules().ziggurat, zigguratTables());
-    normalKernel.fill(this.states, rows, count, out);
-  }
 }

@@ -4,8 +4,6 @@
 import { TOPK_WASM_BASE64 } from './topk-wasm.js';
 import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
 
-export { reserveWasmMemory } from './batch-kernels.mjs';
-
 let ziggurat: WebAssembly.Module | undefined;
 let topk: WebAssembly.Module | undefined;
 

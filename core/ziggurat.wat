@@ -1,8 +1,8 @@
-;; Standard normals for many row streams at once (core/rng.ts, NormalRows): xoroshiro128+ and
-;; the ziggurat, step for step what RowStream.normal() does in JavaScript (which emulates each
-;; 64-bit operation with two 32-bit ones), so the draws and values are the same:
-;; test/core/rng.test.ts compares them. exp and log are JavaScript's own (imported), so the
-;; rare wedge and tail cases compute exactly what JavaScript computes.
+;; Standard normals for many row streams at once (core/batch-kernels.mjs, NormalKernel):
+;; xoroshiro128+ and the ziggurat, step for step what RowStream.normal() does in JavaScript
+;; (which emulates each 64-bit operation with two 32-bit ones), so the draws and values are
+;; the same: test/core/batch-kernels.test.ts compares them. exp and log are JavaScript's own
+;; (imported), so the rare wedge and tail cases compute exactly what JavaScript computes.
 ;; Build: npx tsx infra/build-wasm.ts (writes core/ziggurat-wasm.ts; a test checks it is current).
 ;;
 ;; Memory layout (bytes):

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { generateBatch, type ModelFeeds, openKernels } from '../../core/batch-kernels.mjs';
-import { NormalRows, RowStream, Stage, zigguratTables } from '../../core/rng.js';
+import {
+  generateBatch,
+  type ModelFeeds,
+  NormalKernel,
+  openKernels,
+} from '../../core/batch-kernels.mjs';
+import { RowStream, Stage, zigguratTables } from '../../core/rng.js';
 import { categoryRanges, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 import { wasmModules } from '../../core/wasm.js';
@@ -45,18 +50,60 @@ function toyModel(calls: number[]) {
   };
 }
 
+/** Each row's stream state, and its first L normals as RowStream draws them. */
 function streamsOf(rows: number) {
   const states = new Int32Array(rows * 4);
-  const normals = new NormalRows(rows);
+  const eps = new Float32Array(rows * L);
   for (let r = 0; r < rows; r++) {
     const stream = new RowStream({ seed: 9, stage: Stage.Latent, temperatureIndex: 1, row: r });
     stream.writeState(states, r * 4);
-    normals.set(r, stream);
+    stream.fillNormal(eps, r * L, L);
   }
-  const eps = new Float32Array(rows * L);
-  normals.fill(rows, L, eps);
   return { states, eps };
 }
+
+describe('NormalKernel', () => {
+  const key = { seed: 42, stage: Stage.Latent, temperatureIndex: 3 };
+
+  it('draws what RowStream.fillNormal draws, row by row, slow path included', () => {
+    // 600 rows × 128 normals hold ~900 draws outside the rectangles (wedges and tail), which
+    // take the slow path with its extra draws, exp and log.
+    const rows = 600;
+    const count = 128;
+    const kernel = new NormalKernel(wasmModules().ziggurat, zigguratTables());
+    const states = new Int32Array(rows * 4);
+    const streams = Array.from({ length: rows }, (_, row) => {
+      const stream = new RowStream({ ...key, row });
+      stream.int(1 + (row % 5)); // rows start at different positions, as seeded ε does
+      stream.writeState(states, row * 4);
+      return stream;
+    });
+    const out = new Float32Array(rows * count + 1).fill(-1);
+    kernel.fill(states, rows, count, out);
+    let tail = 0;
+    for (let row = 0; row < rows; row++) {
+      const expected = new Float64Array(count);
+      streams[row].fillNormal(expected, 0, count);
+      const got = out.subarray(row * count, (row + 1) * count);
+      expect(Array.from(got)).toEqual(Array.from(expected, Math.fround));
+      for (const x of got) if (Math.abs(x) > 3.4426) tail++;
+    }
+    expect(out[rows * count]).toBe(-1);
+    // Values beyond the base layer's edge R ≈ 3.4426 come only from the tail (about 45
+    // expected here): the slow path was taken and agreed.
+    expect(tail).toBeGreaterThan(10);
+    // A larger batch than the module's memory holds at first: it grows.
+    const big = 4096;
+    const bigStates = new Int32Array(big * 4);
+    for (let row = 0; row < big; row++)
+      new RowStream({ ...key, row }).writeState(bigStates, row * 4);
+    const bigOut = new Float32Array(big * count);
+    kernel.fill(bigStates, big, count, bigOut);
+    const last = new Float64Array(count);
+    new RowStream({ ...key, row: big - 1 }).fillNormal(last, 0, count);
+    expect(Array.from(bigOut.subarray((big - 1) * count))).toEqual(Array.from(last, Math.fround));
+  });
+});
 
 describe('generateBatch', () => {
   const kernels = openKernels({ ...wasmModules(), tables: zigguratTables() });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
-import { NormalRows, RowStream } from '../../core/rng.js';
+import { RowStream } from '../../core/rng.js';
 import { categoryRanges, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
 import { writeModelPack } from '../../models/model-pack.js';
@@ -90,16 +90,14 @@ describe('loadVaeSession', () => {
     });
     const whole = await loadVaeSession({ packDir, taxonomy, threads: 1, inferenceThreads: 0 });
     // Each row's stream, a few draws in (as seeded rows are after their seed draws).
-    const normals = new NormalRows(n);
     const states = new Int32Array(n * 4);
+    const eps = new Float32Array(n * 3);
     for (let r = 0; r < n; r++) {
       const stream = new RowStream({ seed: 5, stage: 3, temperatureIndex: 0, row: r });
       for (let k = 0; k < r % 3; k++) stream.int(7);
       stream.writeState(states, r * 4);
-      normals.set(r, stream);
+      stream.fillNormal(eps, r * 3, 3);
     }
-    const eps = new Float32Array(n * 3);
-    normals.fill(n, 3, eps);
     const requests = Uint8Array.from({ length: n * 2 }, (_, i) => i % 4);
     const seeds = Uint16Array.from({ length: n }, (_, r) => (r * 5) % 6);
     const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 2);

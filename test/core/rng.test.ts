@@ -2,7 +2,6 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { describe, expect, it } from 'vitest';
 import {
-  NormalRows,
   RowStream,
   rowStream,
   Stage,
@@ -188,42 +187,6 @@ describe('rowStream', () => {
       got.push(byFill.normal(), byFill.uniform());
       expect(got).toEqual(expected);
     }
-  });
-
-  it('NormalRows (WebAssembly) draws what fillNormal draws, row by row', () => {
-    // 600 rows × 128 normals hold ~900 draws outside the rectangles (wedges and tail), which
-    // take the slow path with its extra draws, exp and log.
-    const rows = 600;
-    const count = 128;
-    const normals = new NormalRows(rows);
-    const streams = Array.from({ length: rows }, (_, row) => {
-      const stream = rowStream({ ...key, row });
-      stream.int(1 + (row % 5)); // rows start at different positions, as seeded ε does
-      normals.set(row, stream);
-      return stream;
-    });
-    const out = new Float32Array(rows * count + 1).fill(-1);
-    normals.fill(rows, count, out);
-    let tail = 0;
-    for (let row = 0; row < rows; row++) {
-      const expected = new Float64Array(count);
-      streams[row].fillNormal(expected, 0, count);
-      const got = out.subarray(row * count, (row + 1) * count);
-      expect(Array.from(got)).toEqual(Array.from(expected, Math.fround));
-      for (const x of got) if (Math.abs(x) > 3.4426) tail++;
-    }
-    expect(out[rows * count]).toBe(-1);
-    // Values beyond the base layer's edge R ≈ 3.4426 come only from the tail (about 45
-    // expected here): the slow path was taken and agreed.
-    expect(tail).toBeGreaterThan(10);
-    // A larger batch than the module's memory holds at first: it grows.
-    const big = new NormalRows(4096);
-    for (let row = 0; row < 4096; row++) big.set(row, rowStream({ ...key, row }));
-    const bigOut = new Float32Array(4096 * count);
-    big.fill(4096, count, bigOut);
-    const last = new Float64Array(count);
-    rowStream({ ...key, row: 4095 }).fillNormal(last, 0, count);
-    expect(Array.from(bigOut.subarray(4095 * count))).toEqual(Array.from(last, Math.fround));
   });
 
   it("steps exactly as pure-rand's xoroshiro128+ from the same state", () => {

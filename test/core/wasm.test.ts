@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reserveWasmMemory, wasmModules } from '../../core/wasm.js';
+import { reserveWasmMemory } from '../../core/batch-kernels.mjs';
+import { wasmModules } from '../../core/wasm.js';
 
 describe('wasmModules / reserveWasmMemory', () => {
   it('compiles each module once, with the exports the kernels call', () => {
