@@ -48,9 +48,16 @@ export interface GenerateKernels {
 
 export declare function openKernels(spec: GenerateKernelSpec): GenerateKernels;
 
+/** Per row r its seed tags: tags[r·S …], counts[r] ≤ S of them. */
+export interface RowSeeds {
+  tags: Uint16Array;
+  counts: Uint8Array;
+  S: number;
+}
+
 /**
- * One batch of generation: n rows at their temperatures. z (latent) or ε (seeded, when `x` is
- * given) are `latentDim` normals from each row's stream, whose state is states[4r … 4r + 3]
+ * One batch of generation: n rows at their temperatures. z (latent) or ε (seeded, when `seeds`
+ * are given) are `latentDim` normals from each row's stream, whose state is states[4r … 4r + 3]
  * (RowStream.writeState).
  */
 export interface GenerateRequest {
@@ -59,12 +66,17 @@ export interface GenerateRequest {
   inputDim: number;
   temperature: Float32Array;
   states: Int32Array;
-  /** Seeded: the rows' multi-hot seed tags, n × inputDim; the encoder's posterior gives z. */
-  x?: Float32Array;
+  /**
+   * Seeded: each row's seed tags. The encoder's posterior for their multi-hot gives z, and
+   * `select` skips them.
+   */
+  seeds?: RowSeeds;
   /** Select with `topk` and return the tags instead of the probabilities. */
-  select?: Omit<SelectionBatch, 'probs' | 'n'> & {
+  select?: {
     /** Per category its first and end tag, as i32 pairs. */
     ranges: Int32Array;
+    /** Requested tags per category, n × categories. */
+    requests: Uint8Array;
   };
 }
 

@@ -5,8 +5,8 @@
 // and writes files.
 //
 // Plain JavaScript on purpose (like core/inference-thread.mjs, which imports it): an inference
-// thread needs no TypeScript loader. The WebAssembly modules arrive compiled (core/rng.ts and
-// core/selection.ts compile them from their committed bytes); types: batch-kernels.d.mts.
+// thread needs no TypeScript loader. The WebAssembly modules arrive compiled (core/wasm.ts
+// compiles them from their committed bytes); types: batch-kernels.d.mts.
 
 const PAGE = 65_536;
 /** Where NormalKernel's row states start (below: the ziggurat's tables, 3 × 128 f64). */
@@ -110,7 +110,7 @@ export function openKernels(spec) {
  * `maxRows` rows.
  */
 export async function generateBatch(kernels, run, maxRows, request) {
-  const { n, latentDim: L, inputDim: D, temperature, states, x, select } = request;
+  const { n, latentDim: L, inputDim: D, temperature, states, seeds, select } = request;
   const z = new Float32Array(n * L);
   kernels.normals.fill(states, n, L, z);
   const probs = n <= maxRows ? undefined : new Float32Array(n * D);
@@ -118,10 +118,13 @@ export async function generateBatch(kernels, run, maxRows, request) {
   for (let start = 0; start < n; start += maxRows) {
     const rows = Math.min(maxRows, n - start);
     const zPart = z.subarray(start * L, (start + rows) * L);
-    if (x) {
-      const { mu, logvar } = await run('encoder', {
-        x: { data: x.subarray(start * D, (start + rows) * D), dims: [rows, D] },
-      });
+    if (seeds) {
+      const x = new Float32Array(rows * D);
+      for (let i = 0; i < rows; i++) {
+        const r = start + i;
+        for (let s = 0; s < seeds.counts[r]; s++) x[i * D + seeds.tags[r * seeds.S + s]] = 1;
+      }
+      const { mu, logvar } = await run('encoder', { x: { data: x, dims: [rows, D] } });
       // ε is read before z overwrites it, value by value: the same doubles, rounded to
       // float32 like every model input.
       for (let j = 0; j < rows * L; j++) zPart[j] = mu[j] + Math.exp(0.5 * logvar[j]) * zPart[j];
@@ -135,8 +138,18 @@ export async function generateBatch(kernels, run, maxRows, request) {
   }
   const all = probs ?? last ?? new Float32Array(0);
   if (!select) return { probs: all };
-  const { ranges, ...rows } = select;
-  const selected = kernels.topk.select({ probs: all, n, ...rows }, ranges, D);
+  const selected = kernels.topk.select(
+    {
+      probs: all,
+      n,
+      requests: select.requests,
+      seeds: seeds?.tags,
+      seedCounts: seeds?.counts,
+      S: seeds?.S,
+    },
+    select.ranges,
+    D,
+  );
   let total = 0;
   for (let r = 0; r < n; r++) total += selected.counts[r];
   const tags = new Uint16Array(total);

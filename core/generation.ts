@@ -170,7 +170,6 @@ class BatchSelector {
 
 /** Per-batch buffers: two sets per chunk, one for the batch in the model, one being prepared. */
 class BatchBuffers {
-  readonly x: Float32Array;
   /** Row i's stream state at its first normal (RowStream.writeState), for z or ε. */
   readonly states: Int32Array;
   readonly temperature: Float32Array;
@@ -179,7 +178,6 @@ class BatchBuffers {
   readonly seedCounts: Uint8Array;
 
   constructor(taxonomy: Taxonomy, batchSize: number, maxSeeds: number) {
-    this.x = new Float32Array(maxSeeds > 0 ? batchSize * taxonomy.size : 0);
     this.states = new Int32Array(batchSize * 4);
     this.temperature = new Float32Array(batchSize);
     this.requests = new Uint8Array(batchSize * taxonomy.categories.length);
@@ -272,8 +270,7 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
   const stream = new RowStream();
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
-    // x is all zeros here: each batch clears the ones it set once the request is sent.
-    const { x, states, temperature, requests, seeds, seedCounts } = buffers;
+    const { states, temperature, requests, seeds, seedCounts } = buffers;
     for (let i = 0; i < n; i++) {
       const row = first + i;
       rowStreams.seek(stream, row);
@@ -294,7 +291,6 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
             }
           }
           seeds[i * S + s++] = tag;
-          x[i * D + tag] = 1;
           if (requests[i * C + c] > 0) requests[i * C + c]--;
         }
       }
@@ -302,28 +298,16 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
       stream.writeState(states, i * 4); // ε continues the row's stream after the seed draws
       temperature[i] = chunk.temperature;
     }
-    const generated = runner.generate({
+    return runner.generate({
       n,
       latentDim: L,
       inputDim: D,
       temperature: temperature.subarray(0, n),
       states: states.subarray(0, n * 4),
-      x: x.subarray(0, n * D),
+      seeds: { tags: seeds.subarray(0, n * S), counts: seedCounts.subarray(0, n), S },
       select: selector.remote
-        ? {
-            ranges: selector.ranges,
-            requests: requests.subarray(0, n * C),
-            seeds: seeds.subarray(0, n * S),
-            seedCounts: seedCounts.subarray(0, n),
-            S,
-          }
+        ? { ranges: selector.ranges, requests: requests.subarray(0, n * C) }
         : undefined,
-    });
-    // Once the model's side is done with x, clear the seeds' ones for the next batch in these
-    // buffers.
-    return generated.finally(() => {
-      for (let i = 0; i < n; i++)
-        for (let s = 0; s < seedCounts[i]; s++) x[i * D + seeds[i * S + s]] = 0;
     });
   };
 

@@ -233,18 +233,13 @@ function exact<T extends Float32Array | Int32Array | Uint16Array | Uint8Array>(d
 
 /** A generate request whose arrays are exact (see `exact`), to be posted to a thread. */
 function exactRequest(request: GenerateRequest): GenerateRequest {
-  const { temperature, states, x, select } = request;
+  const { temperature, states, seeds, select } = request;
   return {
     ...request,
     temperature: exact(temperature),
     states: exact(states),
-    x: x && exact(x),
-    select: select && {
-      ...select,
-      requests: exact(select.requests),
-      seeds: select.seeds && exact(select.seeds),
-      seedCounts: select.seedCounts && exact(select.seedCounts),
-    },
+    seeds: seeds && { ...seeds, tags: exact(seeds.tags), counts: exact(seeds.counts) },
+    select: select && { ...select, requests: exact(select.requests) },
   };
 }
 
@@ -480,7 +475,7 @@ async function createSession(params: {
       return probs;
     },
     async generate(request) {
-      const { n, temperature, states, x, select } = request;
+      const { n, temperature, states, seeds, select } = request;
       if (request.latentDim !== L || request.inputDim !== D) {
         throw new ValidationError(
           `generate: the model pack has ${D} tags and latent size ${L}, the request ${request.inputDim} and ${request.latentDim}`,
@@ -488,7 +483,25 @@ async function createSession(params: {
       }
       checkRows(n, 'generate: stream states', states.length, 4);
       checkTemperatures('generate', temperature, n);
-      if (x) checkRows(n, 'generate: x', x.length, D);
+      if (seeds) {
+        checkRows(n, 'generate: seed tags', seeds.tags.length, seeds.S);
+        checkRows(n, 'generate: seed counts', seeds.counts.length, 1);
+        for (let r = 0; r < n; r++) {
+          if (seeds.counts[r] > seeds.S) {
+            throw new ValidationError(
+              `generate: row ${r} has ${seeds.counts[r]} seed tags, more than its ${seeds.S} slots`,
+            );
+          }
+          for (let s = 0; s < seeds.counts[r]; s++) {
+            const tag = seeds.tags[r * seeds.S + s];
+            if (tag >= D) {
+              throw new ValidationError(
+                `generate: seed tag ${tag} of row ${r} is not a tag of the model pack (${D} tags)`,
+              );
+            }
+          }
+        }
+      }
       if (select) {
         const C = select.ranges.length / 2;
         checkRows(n, 'generate: requests', select.requests.length, C);

@@ -18,7 +18,7 @@ const D = 7;
 const L = 4;
 const n = 13;
 
-/** The toy model: mu = 0.1·(row's tag count), logvar = −1; probs from z's sum and the tag. */
+/** The toy model: mu = 0.05·Σ (t + 1) over the row's tags t, logvar = −1; probs from z's sum and the tag. */
 function toyModel(calls: number[]) {
   return async (
     model: 'encoder' | 'decoder',
@@ -31,8 +31,8 @@ function toyModel(calls: number[]) {
       const mu = new Float32Array(rows * L);
       for (let r = 0; r < rows; r++) {
         let tags = 0;
-        for (let t = 0; t < D; t++) tags += data[r * D + t];
-        mu.fill(0.1 * tags, r * L, (r + 1) * L);
+        for (let t = 0; t < D; t++) tags += data[r * D + t] * (t + 1);
+        mu.fill(0.05 * tags, r * L, (r + 1) * L);
       }
       return { mu, logvar: new Float32Array(rows * L).fill(-1) };
     }
@@ -109,7 +109,12 @@ describe('generateBatch', () => {
   const kernels = openKernels({ ...wasmModules(), tables: zigguratTables() });
   const temperature = Float32Array.from({ length: n }, (_, r) => 0.5 + r / 10);
   const { states, eps } = streamsOf(n);
-  const x = Float32Array.from({ length: n * D }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  // Two seed slots a row, 0, 1 or 2 of them used, distinct tags within a row.
+  const seeds = {
+    tags: Uint16Array.from({ length: n * 2 }, (_, i) => (i * 4) % D),
+    counts: Uint8Array.from({ length: n }, (_, r) => r % 3),
+    S: 2,
+  };
   const request = { n, latentDim: L, inputDim: D, temperature, states };
 
   it('decodes the rows’ normals in model calls of at most maxRows rows', async () => {
@@ -127,13 +132,13 @@ describe('generateBatch', () => {
 
   it('seeded: z = mu + exp(logvar / 2)·ε from the encoder, per model call', async () => {
     const calls: number[] = [];
-    const out = await generateBatch(kernels, toyModel(calls), 5, { ...request, x });
+    const out = await generateBatch(kernels, toyModel(calls), 5, { ...request, seeds });
     expect(calls).toEqual([5, 5, 5, 5, 3, 3]); // encoder then decoder, per part
     const z = new Float32Array(n * L);
     for (let r = 0; r < n; r++) {
       let tags = 0;
-      for (let t = 0; t < D; t++) tags += x[r * D + t];
-      const mu = Math.fround(0.1 * tags);
+      for (let s = 0; s < seeds.counts[r]; s++) tags += seeds.tags[r * 2 + s] + 1;
+      const mu = Math.fround(0.05 * tags);
       for (let j = 0; j < L; j++) z[r * L + j] = mu + Math.exp(-0.5) * eps[r * L + j];
     }
     const expected = await toyModel([])('decoder', {
@@ -145,14 +150,19 @@ describe('generateBatch', () => {
 
   it('with select, returns the topk tags of each row, packed row after row', async () => {
     const requests = Uint8Array.from({ length: n * 2 }, (_, i) => (i * 3) % 5);
-    const seeds = Uint16Array.from({ length: n * 2 }, (_, i) => (i * 4) % D);
-    const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 3);
     const topk = new TopkRows(taxonomy);
-    const select = { ranges: categoryRanges(taxonomy), requests, seeds, seedCounts, S: 2 };
-    const out = await generateBatch(kernels, toyModel([]), 5, { ...request, x, select });
-    const probs = await generateBatch(kernels, toyModel([]), 5, { ...request, x });
+    const select = { ranges: categoryRanges(taxonomy), requests };
+    const out = await generateBatch(kernels, toyModel([]), 5, { ...request, seeds, select });
+    const probs = await generateBatch(kernels, toyModel([]), 5, { ...request, seeds });
     if (!('tags' in out) || !('probs' in probs)) throw new Error('unexpected result kind');
-    const expected = topk.select({ probs: probs.probs, n, requests, seeds, seedCounts, S: 2 });
+    const expected = topk.select({
+      probs: probs.probs,
+      n,
+      requests,
+      seeds: seeds.tags,
+      seedCounts: seeds.counts,
+      S: 2,
+    });
     let at = 0;
     for (let r = 0; r < n; r++) {
       const k = expected.counts[r];

@@ -99,50 +99,56 @@ describe('loadVaeSession', () => {
       stream.fillNormal(eps, r * 3, 3);
     }
     const requests = Uint8Array.from({ length: n * 2 }, (_, i) => i % 4);
-    const seeds = Uint16Array.from({ length: n }, (_, r) => (r * 5) % 6);
-    const seedCounts = Uint8Array.from({ length: n }, (_, r) => r % 2);
-    const ranges = categoryRanges(taxonomy);
+    // Two seed slots a row, 0, 1 or 2 used, distinct within a row; as views into larger
+    // buffers, as generation passes them.
+    const seedTags = new Uint16Array(n * 2 + 6).subarray(3, 3 + n * 2);
+    seedTags.set(Array.from({ length: n * 2 }, (_, i) => ((i >> 1) * 5 + (i & 1) * 3) % 6));
+    const seeds = { tags: seedTags, counts: Uint8Array.from({ length: n }, (_, r) => r % 3), S: 2 };
+    const select = { ranges: categoryRanges(taxonomy), requests };
     const common = { n, latentDim: 3, inputDim: 6, temperature, states };
-    const select = { ranges, requests, seeds, seedCounts, S: 1 };
+    const packedTopk = (probs: Float32Array, withSeeds: boolean) => {
+      const selected = new TopkRows(taxonomy).select({
+        probs,
+        n,
+        requests,
+        ...(withSeeds ? { seeds: seeds.tags, seedCounts: seeds.counts, S: 2 } : {}),
+      });
+      const tags: number[] = [];
+      for (let r = 0; r < n; r++)
+        tags.push(...selected.tags.subarray(r * 6, r * 6 + selected.counts[r]));
+      return [tags, Array.from(selected.counts)];
+    };
 
     // Latent: z is the rows' normals; probabilities, then tags packed row after row.
-    const expectedProbs = await whole.decode(eps, temperature, n);
+    const latentProbs = await whole.decode(eps, temperature, n);
+    const latentTags = packedTopk(latentProbs, false);
+    expect(latentTags[0].length).toBeGreaterThan(n);
     for (const session of [onThread, inProcess]) {
       const out = await session.generate(common);
-      expect('probs' in out && Array.from(out.probs)).toEqual(Array.from(expectedProbs));
-    }
-    const expected = new TopkRows(taxonomy).select({
-      probs: expectedProbs,
-      n,
-      requests,
-      seeds,
-      seedCounts,
-      S: 1,
-    });
-    const packed: number[] = [];
-    for (let r = 0; r < n; r++)
-      packed.push(...expected.tags.subarray(r * 6, r * 6 + expected.counts[r]));
-    expect(packed.length).toBeGreaterThan(n);
-    for (const session of [onThread, inProcess]) {
-      const out = await session.generate({ ...common, select });
-      expect('tags' in out && [Array.from(out.tags), Array.from(out.counts)]).toEqual([
-        packed,
-        Array.from(expected.counts),
-      ]);
+      expect('probs' in out && Array.from(out.probs)).toEqual(Array.from(latentProbs));
+      const selected = await session.generate({ ...common, select });
+      expect(
+        'tags' in selected && [Array.from(selected.tags), Array.from(selected.counts)],
+      ).toEqual(latentTags);
     }
 
-    // Seeded: z = mu + exp(logvar / 2)·ε, rounded to float32, from the encoder's posterior.
-    const { mu, logvar } = await whole.encode(x, n);
+    // Seeded: z = mu + exp(logvar / 2)·ε, rounded to float32, from the encoder's posterior for
+    // the seeds' multi-hot; the seeds are skipped by the selection.
+    const seedX = new Float32Array(n * 6);
+    for (let r = 0; r < n; r++)
+      for (let s = 0; s < seeds.counts[r]; s++) seedX[r * 6 + seeds.tags[r * 2 + s]] = 1;
+    const { mu, logvar } = await whole.encode(seedX, n);
     const zSeeded = Float32Array.from(eps, (e, j) => mu[j] + Math.exp(0.5 * logvar[j]) * e);
-    const seededProbs = Array.from(await whole.decode(zSeeded, temperature, n));
-    // x as a view into a larger buffer, as generation passes it.
-    const xView = new Float32Array(x.length + 12).subarray(6, 6 + x.length);
-    xView.set(x);
+    const seededProbs = await whole.decode(zSeeded, temperature, n);
+    const seededTags = packedTopk(seededProbs, true);
     for (const session of [onThread, inProcess]) {
-      const out = await session.generate({ ...common, x: xView });
-      expect('probs' in out && Array.from(out.probs)).toEqual(seededProbs);
+      const out = await session.generate({ ...common, seeds });
+      expect('probs' in out && Array.from(out.probs)).toEqual(Array.from(seededProbs));
+      const selected = await session.generate({ ...common, seeds, select });
+      expect(
+        'tags' in selected && [Array.from(selected.tags), Array.from(selected.counts)],
+      ).toEqual(seededTags);
     }
-    expect(Array.from(xView)).toEqual(Array.from(x)); // the caller's still
   });
 
   it('refuses a generate request that does not fit the pack', async () => {
@@ -163,9 +169,16 @@ describe('loadVaeSession', () => {
     await expect(
       session.generate({ ...request, temperature: Float32Array.of(1, Number.NaN) }),
     ).rejects.toThrow('generate: temperature of row 1 is NaN; it must be a finite number > 0');
-    await expect(session.generate({ ...request, x: new Float32Array(11) })).rejects.toThrow(
-      'generate: x: expected 2 rows × 6 = 12 values, got 11',
-    );
+    const seeds = { tags: Uint16Array.of(1, 2, 3, 0), counts: Uint8Array.of(2, 1), S: 2 };
+    await expect(
+      session.generate({ ...request, seeds: { ...seeds, tags: new Uint16Array(3) } }),
+    ).rejects.toThrow('generate: seed tags: expected 2 rows × 2 = 4 values, got 3');
+    await expect(
+      session.generate({ ...request, seeds: { ...seeds, counts: Uint8Array.of(2, 3) } }),
+    ).rejects.toThrow('generate: row 1 has 3 seed tags, more than its 2 slots');
+    await expect(
+      session.generate({ ...request, seeds: { ...seeds, tags: Uint16Array.of(1, 6, 3, 0) } }),
+    ).rejects.toThrow('generate: seed tag 6 of row 0 is not a tag of the model pack (6 tags)');
     await expect(
       session.generate({
         ...request,
