@@ -35,6 +35,7 @@ export class NormalKernel {
     this.memory = instance.exports.memory;
     this.fillRows = instance.exports.fillRows;
     new Float64Array(this.memory.buffer, 0, tables.length).set(tables);
+    instance.exports.init();
   }
 
   /** out[r·count + i] = normal i of the stream whose state is states[4r … 4r + 3]. */

@@ -66,9 +66,10 @@ describe('NormalKernel', () => {
   const key = { seed: 42, stage: Stage.Latent, temperatureIndex: 3 };
 
   it('draws what RowStream.fillNormal draws, row by row, slow path included', () => {
-    // 600 rows × 128 normals hold ~900 draws outside the rectangles (wedges and tail), which
-    // take the slow path with its extra draws, exp and log.
-    const rows = 600;
+    // 601 rows × 128 normals hold ~900 draws outside the rectangles (wedges and tail), which
+    // take the slow path with its extra draws, exp and log. The kernel draws rows in pairs:
+    // an odd count leaves the last row alone.
+    const rows = 601;
     const count = 128;
     const kernel = new NormalKernel(wasmModules().ziggurat, zigguratTables());
     const states = new Int32Array(rows * 4);
@@ -102,6 +103,29 @@ describe('NormalKernel', () => {
     const last = new Float64Array(count);
     new RowStream({ ...key, row: big - 1 }).fillNormal(last, 0, count);
     expect(Array.from(bigOut.subarray((big - 1) * count))).toEqual(Array.from(last, Math.fround));
+  });
+
+  it('draws a single row, and rows of odd lengths', () => {
+    const kernel = new NormalKernel(wasmModules().ziggurat, zigguratTables());
+    for (const [rows, count] of [
+      [1, 128],
+      [3, 7],
+      [2, 1],
+    ]) {
+      const states = new Int32Array(rows * 4);
+      for (let row = 0; row < rows; row++)
+        new RowStream({ ...key, row }).writeState(states, row * 4);
+      const out = new Float32Array(rows * count + 1).fill(-1);
+      kernel.fill(states, rows, count, out);
+      for (let row = 0; row < rows; row++) {
+        const expected = new Float64Array(count);
+        new RowStream({ ...key, row }).fillNormal(expected, 0, count);
+        expect(Array.from(out.subarray(row * count, (row + 1) * count))).toEqual(
+          Array.from(expected, Math.fround),
+        );
+      }
+      expect(out[rows * count]).toBe(-1);
+    }
   });
 });
 
