@@ -67,20 +67,17 @@ export class TopkKernel {
     const C = ranges.length / 2;
     // The block's layout, as topk.wat computes it.
     const at = 0;
-    const excluded = align8(at + C * 8);
-    const index = align8(excluded + D);
-    const score = align8(index + D * 4);
-    const probsAt = align8(score + D * 4);
+    const candidates = align8(at + C * 8);
+    const probsAt = align8(candidates + (D + 8) * 4);
     const requestsAt = align8(probsAt + n * D * 4);
     const seedsAt = align8(requestsAt + n * C);
     const seedCountsAt = align8(seedsAt + n * S * 2);
     const out = align8(seedCountsAt + n);
     const outCounts = align8(out + n * D * 2);
-    const end = outCounts + n * 2;
+    // topk.wat reads pairs of 4 lanes: up to 7 values past the last row's probabilities.
+    const end = Math.max(outCounts + n * 2, probsAt + n * D * 4 + 32);
     const buffer = reserveWasmMemory(this.memory, end);
     new Int32Array(buffer, at, C * 2).set(ranges);
-    // Zero between rows, but a call that failed half-way may have left marks.
-    new Uint8Array(buffer, excluded, D).fill(0);
     new Float32Array(buffer, probsAt, n * D).set(probs.subarray(0, n * D));
     new Uint8Array(buffer, requestsAt, n * C).set(requests.subarray(0, n * C));
     const counts = new Uint8Array(buffer, seedCountsAt, n);

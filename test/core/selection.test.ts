@@ -170,4 +170,13 @@ describe('TopkRows (WebAssembly)', () => {
       0, 5, 6, 7, 8,
     ]);
   });
+
+  it('ranks NaN and −∞ probabilities below every other, ties to the lower tag, and never loops on them', () => {
+    const tax = buildTaxonomy({ a: ['a0', 'a1', 'a2', 'a3', 'a4'], b: ['b0', 'b1'] });
+    const probs = Float32Array.from([Number.NaN, 0.5, -Infinity, 0.2, Number.NaN, 0, -0]);
+    const selected = new TopkRows(tax).select({ probs, n: 1, requests: Uint8Array.from([9, 2]) });
+    expect(Array.from(selected.tags.subarray(0, selected.counts[0]))).toEqual([
+      1, 3, 0, 2, 4, 5, 6,
+    ]);
+  });
 });
