@@ -304,12 +304,75 @@ class InferenceThread {
 }
 
 /**
- * The sessions on `count` inference threads, each with sessions of its own; a call goes to the
- * thread with the fewest calls in flight. Two threads let two batches (of one chunk or of two)
- * be in the model at once, while the main thread prepares and finishes others.
+ * Rows per part when a `generate` call is shared among inference threads (on CPU). Parts are
+ * small enough that the last batches of a stage keep every thread busy (whole batches left one
+ * thread idle while the other ran the last one), and large enough that onnxruntime runs them
+ * as fast per row as whole batches (bench/inference.ts).
+ */
+export const GENERATE_PART_ROWS = 512;
+
+/** Calls a thread holds at once: one running and one waiting, so it never idles on us. */
+const CALLS_PER_THREAD = 2;
+
+/** The rows start … end − 1 of a generate request (views, copied when posted). */
+function requestRows(request: GenerateRequest, start: number, end: number): GenerateRequest {
+  const { temperature, states, seeds, select } = request;
+  const C = select ? select.ranges.length / 2 : 0;
+  return {
+    ...request,
+    n: end - start,
+    temperature: temperature.subarray(start, end),
+    states: states.subarray(start * 4, end * 4),
+    seeds: seeds && {
+      ...seeds,
+      tags: seeds.tags.subarray(start * seeds.S, end * seeds.S),
+      counts: seeds.counts.subarray(start, end),
+    },
+    select: select && { ...select, requests: select.requests.subarray(start * C, end * C) },
+  };
+}
+
+/** The parts' results as one batch's, in order. */
+function joinParts(parts: GeneratedBatch[]): GeneratedBatch {
+  const join = <T extends Float32Array | Uint16Array>(arrays: T[], make: (n: number) => T): T => {
+    const joined = make(arrays.reduce((total, array) => total + array.length, 0));
+    let at = 0;
+    for (const array of arrays) {
+      joined.set(array, at);
+      at += array.length;
+    }
+    return joined;
+  };
+  if (parts.every((part) => 'tags' in part)) {
+    return {
+      tags: join(
+        parts.map((part) => part.tags),
+        (n) => new Uint16Array(n),
+      ),
+      counts: join(
+        parts.map((part) => part.counts),
+        (n) => new Uint16Array(n),
+      ),
+    };
+  }
+  return {
+    probs: join(
+      parts.map((part) => (part as { probs: Float32Array }).probs),
+      (n) => new Float32Array(n),
+    ),
+  };
+}
+
+/**
+ * The sessions on `count` inference threads, each with sessions of its own. Calls wait in one
+ * queue and go to a thread as soon as it holds fewer than CALLS_PER_THREAD; a `generate` call
+ * of more than `partRows` rows is cut into parts that go through the queue one by one, so the
+ * threads share every batch's work to the end. Two threads let two parts (of one chunk or of
+ * two) be in the model at once, while the main thread prepares and finishes others.
  */
 async function openOnThreads(
   count: number,
+  partRows: number,
   encoderBytes: Uint8Array,
   decoderBytes: Uint8Array,
   options: SessionOptions,
@@ -328,27 +391,52 @@ async function openOnThreads(
     await Promise.allSettled(threads.map((thread) => thread.close()));
     throw failed.reason;
   }
-  const leastLoaded = () => {
-    let thread = threads[0];
-    for (const other of threads) if (other.load < thread.load) thread = other;
-    return thread;
+  type Outputs = Record<string, Float32Array | Uint16Array>;
+  const queue: {
+    message: Record<string, unknown>;
+    resolve: (outputs: Outputs) => void;
+    reject: (err: Error) => void;
+  }[] = [];
+  const dispatch = () => {
+    while (queue.length > 0) {
+      let thread: InferenceThread | undefined;
+      for (const other of threads)
+        if (other.load < CALLS_PER_THREAD && (!thread || other.load < thread.load)) thread = other;
+      if (!thread) return;
+      const { message, resolve, reject } = queue.shift() as (typeof queue)[number];
+      thread.call(message).then(resolve, reject).finally(dispatch);
+    }
   };
+  const call = (message: Record<string, unknown>) =>
+    new Promise<Outputs>((resolve, reject) => {
+      queue.push({ message, resolve, reject });
+      dispatch();
+    });
+  const generatePart = async (maxRows: number, request: GenerateRequest) =>
+    (await call({ op: 'generate', maxRows, request: exactRequest(request) })) as GeneratedBatch;
   return {
     async run(model, feeds) {
       const copied: ModelFeeds = {};
       for (const [name, { data, dims }] of Object.entries(feeds))
         copied[name] = { data: exact(data), dims };
-      return (await leastLoaded().call({ op: 'run', session: model, feeds: copied })) as Record<
+      return (await call({ op: 'run', session: model, feeds: copied })) as Record<
         string,
         Float32Array
       >;
     },
     async generate(maxRows, request) {
-      return (await leastLoaded().call({
-        op: 'generate',
-        maxRows,
-        request: exactRequest(request),
-      })) as GeneratedBatch;
+      const { n } = request;
+      const parts = Math.ceil(n / partRows);
+      if (parts <= 1) return generatePart(maxRows, request);
+      // Rows spread evenly over the parts; each row's output depends on the row alone.
+      const cut = (p: number) => Math.round((p * n) / parts);
+      return joinParts(
+        await Promise.all(
+          Array.from({ length: parts }, (_, p) =>
+            generatePart(maxRows, requestRows(request, cut(p), cut(p + 1))),
+          ),
+        ),
+      );
     },
     async release() {
       const closed = await Promise.allSettled(threads.map((thread) => thread.close()));
@@ -391,7 +479,14 @@ async function createSession(params: {
   });
   const open = (device: Device) =>
     inferenceThreads > 0
-      ? openOnThreads(inferenceThreads, encoderBytes, decoderBytes, options(device))
+      ? openOnThreads(
+          inferenceThreads,
+          // On CUDA a model call wants the whole batch: the GPU runs large batches faster.
+          device === 'cpu' && inferenceThreads > 1 ? GENERATE_PART_ROWS : Infinity,
+          encoderBytes,
+          decoderBytes,
+          options(device),
+        )
       : openInProcess(encoderBytes, decoderBytes, options(device));
 
   let device = params.device;

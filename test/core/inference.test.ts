@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
-import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
+import { clearVaeSessionCache, GENERATE_PART_ROWS, loadVaeSession } from '../../core/inference.js';
 import { RowStream } from '../../core/rng.js';
 import { categoryRanges, TopkRows } from '../../core/selection.js';
 import { buildTaxonomy } from '../../core/taxonomy.js';
@@ -148,6 +148,48 @@ describe('loadVaeSession', () => {
       expect(
         'tags' in selected && [Array.from(selected.tags), Array.from(selected.counts)],
       ).toEqual(seededTags);
+    }
+  });
+
+  it('shares a large generate call among its inference threads in parts, with the same result', async () => {
+    // More rows than GENERATE_PART_ROWS: the call is cut into parts that run on both threads.
+    const rows = Math.ceil(GENERATE_PART_ROWS * 2.3);
+    const onThreads = await loadVaeSession({ packDir, taxonomy, threads: 1, inferenceThreads: 2 });
+    const inProcess = await loadVaeSession({ packDir, taxonomy, threads: 1, inferenceThreads: 0 });
+    const states = new Int32Array(rows * 4);
+    for (let r = 0; r < rows; r++)
+      new RowStream({ seed: 8, stage: 4, temperatureIndex: 1, row: r }).writeState(states, r * 4);
+    const seeds = {
+      tags: Uint16Array.from({ length: rows }, (_, r) => r % 6),
+      counts: Uint8Array.from({ length: rows }, (_, r) => r % 2),
+      S: 1,
+    };
+    const request = {
+      n: rows,
+      latentDim: 3,
+      inputDim: 6,
+      temperature: Float32Array.from({ length: rows }, (_, r) => 0.5 + (r % 7) / 4),
+      states,
+    };
+    const select = {
+      ranges: categoryRanges(taxonomy),
+      requests: Uint8Array.from({ length: rows * 2 }, (_, i) => (i * 5) % 4),
+    };
+    for (const variant of [request, { ...request, seeds }]) {
+      for (const call of [variant, { ...variant, select }]) {
+        const expected = await inProcess.generate(call);
+        const shared = await onThreads.generate(call);
+        if ('tags' in expected) {
+          expect(expected.counts.length).toBe(rows);
+          expect('tags' in shared && [Array.from(shared.tags), Array.from(shared.counts)]).toEqual([
+            Array.from(expected.tags),
+            Array.from(expected.counts),
+          ]);
+        } else {
+          expect(expected.probs.length).toBe(rows * 6);
+          expect('probs' in shared && Array.from(shared.probs)).toEqual(Array.from(expected.probs));
+        }
+      }
     }
   });
 
