@@ -21,7 +21,7 @@ export interface SelectionBatch {
   S?: number;
 }
 
-/** One batch's selection: row r's tags are tags[r·D …], counts[r] of them. */
+/** One batch's selection, packed: row r's counts[r] tags follow those of rows 0 … r − 1. */
 export interface SelectedRows {
   tags: Uint16Array;
   counts: Uint16Array;

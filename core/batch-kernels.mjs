@@ -57,10 +57,10 @@ export class TopkKernel {
   }
 
   /**
-   * The top tags per category of every row of the batch: row r's tags are tags[r·D …],
-   * counts[r] of them. `ranges`: per category its first and end tag, as i32 pairs; D: the
-   * number of tags. The result's arrays are views into the module's memory, valid until the
-   * next call.
+   * The top tags per category of every row of the batch, packed: row r's counts[r] tags follow
+   * those of rows 0 … r − 1. `ranges`: per category its first and end tag, as i32 pairs; D:
+   * the number of tags. The result's arrays are views into the module's memory, valid until
+   * the next call.
    */
   select({ probs, n, requests, seeds, seedCounts, S: slots }, ranges, D) {
     const S = seeds && seedCounts ? (slots ?? 0) : 0;
@@ -87,9 +87,9 @@ export class TopkKernel {
     } else {
       counts.fill(0);
     }
-    this.topk(n, D, C, S, at);
+    const total = this.topk(n, D, C, S, at);
     return {
-      tags: new Uint16Array(buffer, out, n * D),
+      tags: new Uint16Array(buffer, out, total),
       counts: new Uint16Array(buffer, outCounts, n),
     };
   }
@@ -148,14 +148,5 @@ export async function generateBatch(kernels, run, maxRows, request) {
     select.ranges,
     D,
   );
-  let total = 0;
-  for (let r = 0; r < n; r++) total += selected.counts[r];
-  const tags = new Uint16Array(total);
-  let at = 0;
-  for (let r = 0; r < n; r++) {
-    const k = selected.counts[r];
-    tags.set(selected.tags.subarray(r * D, r * D + k), at);
-    at += k;
-  }
-  return { tags, counts: selected.counts.slice() };
+  return { tags: selected.tags.slice(), counts: selected.counts.slice() };
 }

@@ -34,7 +34,6 @@ import { GeneratedRowsBuilder, Mode } from './generated-rows.js';
 import { RowStream, Stage, StreamFamily } from './rng.js';
 import {
   categoryRanges,
-  type SelectedRows,
   type SelectionBatch,
   type SelectionPolicy,
   SelectionScratch,
@@ -136,11 +135,11 @@ class BatchSelector {
     return this.policy === 'topk';
   }
 
-  /** The batch's rows are rows first … first + n − 1: row i's tags are tags[i·D …]. */
-  select(batch: SelectionBatch, first: number): SelectedRows {
+  /** The batch's rows are rows first … first + n − 1. */
+  select(batch: SelectionBatch, first: number): BatchTags {
     if (this.policy === 'topk') {
       this.topk ??= new TopkRows(this.taxonomy);
-      return this.topk.select(batch);
+      return { ...this.topk.select(batch), packed: true };
     }
     const { probs, n, requests, seeds, seedCounts, S = 0 } = batch;
     const D = this.taxonomy.size;
@@ -164,7 +163,7 @@ class BatchSelector {
         this.streams?.seek(this.stream, first + i),
       );
     }
-    return { tags: this.tags, counts: this.counts };
+    return { tags: this.tags, counts: this.counts, packed: false };
   }
 }
 
@@ -201,7 +200,7 @@ interface InFlight {
 
 /**
  * A batch's tags: row i's are tags[from(i) …], counts[i] of them; `packed` when rows follow one
- * another (from the model's side), else row i's start at i·D.
+ * another (`topk`, here or from the model's side), else (`sample`) row i's start at i·D.
  */
 interface BatchTags {
   tags: Uint16Array;
@@ -316,13 +315,7 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
     const selected: BatchTags =
       'tags' in generated
         ? { ...generated, packed: true }
-        : {
-            ...selector.select(
-              { probs: generated.probs, n, requests, seeds, seedCounts, S },
-              first,
-            ),
-            packed: false,
-          };
+        : selector.select({ probs: generated.probs, n, requests, seeds, seedCounts, S }, first);
     const builder = new GeneratedRowsBuilder(n, 8);
     let from = 0;
     for (let i = 0; i < n; i++) {
@@ -395,7 +388,7 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
         for (let i = 0; i < n; i++)
           coupledCounts.sampleRow(probs, i, countStreams.seek(stream, first + i), requests, i * C);
       }
-      selected = { ...selector.select({ probs, n, requests }, first), packed: false };
+      selected = selector.select({ probs, n, requests }, first);
     }
     const builder = new GeneratedRowsBuilder(n, 8);
     let from = 0;

@@ -7,14 +7,16 @@
 ;; Build: npx tsx infra/build-wasm.ts (writes core/topk-wasm.ts; a test checks it is current).
 ;;
 ;; topk(rows, D, C, S, at) reads and writes a block of memory at `at` (bytes, each part
-;; 8-aligned, offsets computed by the caller in the same order):
+;; 8-aligned, offsets computed by the caller in the same order) and returns the number of tags
+;; written:
 ;;   ranges      C × 2 i32     category c is tags [start, end)
 ;;   candidates  (D + 8) f32   scratch: the current category's probabilities, −∞ once taken
 ;;   probs       rows × D f32
 ;;   requests    rows × C u8
 ;;   seeds       rows × S u16  the row's seed tags, seedCounts[r] of them
 ;;   seedCounts  rows u8
-;;   out         rows × D u16  the row's tags from out[r × D], category by category
+;;   out         rows × D u16  the rows' tags, packed: row r's follow row r − 1's, category by
+;;                             category
 ;;   outCounts   rows u16
 (module
   (memory (export "memory") 1)
@@ -29,13 +31,13 @@
   ;; Seeds are struck off before the first pass. A probability that is NaN or −∞ counts as
   ;; −3.4e38, so every real candidate stays above the struck-off ones.
   (func (export "topk")
-    (param $rows i32) (param $D i32) (param $C i32) (param $S i32) (param $at i32)
+    (param $rows i32) (param $D i32) (param $C i32) (param $S i32) (param $at i32) (result i32)
     (local $ranges i32) (local $cand i32)
     (local $probs i32) (local $requests i32) (local $seeds i32) (local $seedCounts i32)
     (local $out i32) (local $outCounts i32)
     (local $r i32) (local $c i32) (local $e i32) (local $j i32) (local $size i32) (local $padded i32)
     (local $start i32) (local $end i32) (local $want i32) (local $blocked i32) (local $k i32)
-    (local $t i32) (local $found i32) (local $written i32) (local $seedCount i32) (local $seed i32)
+    (local $t i32) (local $found i32) (local $written i32) (local $total i32) (local $seedCount i32) (local $seed i32)
     (local $rowProbs i32) (local $rowSeeds i32) (local $v v128) (local $best v128)
     (local $other v128) (local $lane i32)
     ;; The parts of the block, in order.
@@ -203,7 +205,7 @@
                     (i32.store16
                       (i32.add (local.get $out)
                         (i32.shl
-                          (i32.add (i32.mul (local.get $r) (local.get $D)) (local.get $written))
+                          (i32.add (local.get $total) (local.get $written))
                           (i32.const 1)))
                       (i32.add (local.get $start) (local.get $j)))
                     (local.set $written (i32.add (local.get $written) (i32.const 1)))
@@ -214,6 +216,8 @@
         (i32.store16
           (i32.add (local.get $outCounts) (i32.shl (local.get $r) (i32.const 1)))
           (local.get $written))
+        (local.set $total (i32.add (local.get $total) (local.get $written)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row))))
+        (br $row)))
+    (local.get $total))
 )

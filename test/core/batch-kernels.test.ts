@@ -187,17 +187,10 @@ describe('generateBatch', () => {
       seedCounts: seeds.counts,
       S: 2,
     });
-    let at = 0;
-    for (let r = 0; r < n; r++) {
-      const k = expected.counts[r];
-      expect(out.counts[r]).toBe(k);
-      expect(Array.from(out.tags.subarray(at, at + k))).toEqual(
-        Array.from(expected.tags.subarray(r * D, r * D + k)),
-      );
-      at += k;
-    }
-    expect(out.tags.length).toBe(at);
-    expect(at).toBeGreaterThan(n);
+    expect(Array.from(out.counts)).toEqual(Array.from(expected.counts));
+    expect(Array.from(out.tags)).toEqual(Array.from(expected.tags));
+    expect(out.tags.length).toBe(expected.counts.reduce((a, b) => a + b, 0));
+    expect(out.tags.length).toBeGreaterThan(n);
   });
 
   it('gives empty results for an empty batch without calling the model', async () => {

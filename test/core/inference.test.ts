@@ -113,10 +113,7 @@ describe('loadVaeSession', () => {
         requests,
         ...(withSeeds ? { seeds: seeds.tags, seedCounts: seeds.counts, S: 2 } : {}),
       });
-      const tags: number[] = [];
-      for (let r = 0; r < n; r++)
-        tags.push(...selected.tags.subarray(r * 6, r * 6 + selected.counts[r]));
-      return [tags, Array.from(selected.counts)];
+      return [Array.from(selected.tags), Array.from(selected.counts)];
     };
 
     // Latent: z is the rows' normals; probabilities, then tags packed row after row.
