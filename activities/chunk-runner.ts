@@ -19,14 +19,15 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RecordBatch } from 'apache-arrow';
 import {
   type ArrowManifest,
+  type ArtifactStore,
   describeSchema,
   readArrowBatches,
+  runKey,
   sha256File,
   writeArrowFile,
-} from '../core/arrow-io.js';
-import { type ArtifactStore, runKey } from '../core/artifact-store.js';
-import { GENERATED_ROWS_SCHEMA } from '../core/generated-rows.js';
+} from '../core/io/index.js';
 import type { PlannedChunk } from '../core/plan.js';
+import { GENERATED_ROWS_SCHEMA } from '../core/rows/index.js';
 import { logActivityEvent, maybeFailAfterBatches } from './instrumentation.js';
 
 export interface ChunkHeartbeat {

@@ -1,7 +1,8 @@
 // After a cancelled run: remove everything the run wrote to the artifact store. The output
 // target needs no cleanup: it is only ever written by publish's atomic swap or single commit.
-import { runKey } from '../core/artifact-store.js';
+
 import type { RunConfig } from '../core/config.js';
+import { runKey } from '../core/io/index.js';
 import { logActivityEvent } from './instrumentation.js';
 import { artifactStore } from './run-inputs.js';
 

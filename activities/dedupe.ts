@@ -1,9 +1,9 @@
 // Stage 5: drop rows whose tag set (seed ∪ generated tags) appeared earlier in the stable
-// order (temperature index, mode, row index). Memory-bounded; see core/dedupe.ts.
+// order (temperature index, mode, row index). Memory-bounded; see core/dataset/dedupe.ts.
 import { relative } from 'node:path';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
-import { dedupeGeneratedRows } from '../core/dedupe.js';
+import { dedupeGeneratedRows } from '../core/dataset/index.js';
+import { runKey } from '../core/io/index.js';
 import { planChunkKeys, planRunGeneration } from '../core/plan.js';
 import type { DedupeSummary, GroupCount } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';

@@ -4,13 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { log } from '@temporalio/activity';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
-import { TagSetEvaluator } from '../core/evaluation.js';
-import { evaluationMarkdown } from '../core/evaluation-markdown.js';
-import { MODE_NAMES } from '../core/generated-rows.js';
-import { scanGeneratedRows } from '../core/generated-rows-scan.js';
-import { renderEvaluationCharts } from '../core/report-charts.js';
+import {
+  evaluationMarkdown,
+  renderEvaluationCharts,
+  TagSetEvaluator,
+} from '../core/evaluation/index.js';
+import { runKey } from '../core/io/index.js';
+import { MODE_NAMES, scanGeneratedRows } from '../core/rows/index.js';
 import type { EvaluateSummary } from '../core/run-types.js';
 import type { DedupeReport } from './dedupe.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';

@@ -1,8 +1,6 @@
 // Stage 2: the count model (how many tags each category gets), fitted on a reference corpus
 // or built from explicit parameters, and the requested counts of every catalogue row.
 import { makeVector, Table, Uint8 } from 'apache-arrow';
-import { writeArrowTable } from '../core/arrow-io.js';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
 import {
   type CountModel,
@@ -10,10 +8,11 @@ import {
   describeCountModel,
   fitCountModel,
   sampleCounts,
-} from '../core/count-model.js';
+} from '../core/counts/index.js';
+import type { Taxonomy } from '../core/inputs/index.js';
+import { runKey, writeArrowTable } from '../core/io/index.js';
 import { Stage } from '../core/rng.js';
 import type { CountsSummary } from '../core/run-types.js';
-import type { Taxonomy } from '../core/taxonomy.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES, runTagCorpus, runTaxonomy } from './run-inputs.js';
 

@@ -1,13 +1,16 @@
 // Stage 4: tag sets decoded from the prior, z ~ N(0, I), one chunk of rows at one temperature
-// per call (see core/generation.ts for the algorithm, chunk-runner.ts for resuming).
+// per call (see core/generation/generation.ts for the algorithm, chunk-runner.ts for resuming).
+
+import { countSampler } from '../core/counts/index.js';
 import {
+  batchCount,
   type CountCouplingCalibration,
   calibrateCountCoupling,
   coupledCountSampler,
-} from '../core/count-coupling.js';
-import { countSampler } from '../core/count-model.js';
-import { batchCount, generateLatentBatches } from '../core/generation.js';
-import { type InferenceSettings, loadVaeSession } from '../core/inference.js';
+  generateLatentBatches,
+  type InferenceSettings,
+  loadVaeSession,
+} from '../core/generation/index.js';
 import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { DECODER_FILE } from '../models/model-pack.js';
 import { runGenerationChunk } from './chunk-runner.js';

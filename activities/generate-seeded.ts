@@ -1,7 +1,11 @@
 // Stage 3: tag sets seeded from catalogue tracks, one chunk of rows at one temperature per
-// call (see core/generation.ts for the algorithm, chunk-runner.ts for resuming).
-import { batchCount, generateSeededBatches } from '../core/generation.js';
-import { type InferenceSettings, loadVaeSession } from '../core/inference.js';
+// call (see core/generation/generation.ts for the algorithm, chunk-runner.ts for resuming).
+import {
+  batchCount,
+  generateSeededBatches,
+  type InferenceSettings,
+  loadVaeSession,
+} from '../core/generation/index.js';
 import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { runGenerationChunk } from './chunk-runner.js';
 import { maybeFailAtStart } from './instrumentation.js';

@@ -1,6 +1,6 @@
 // Every activity, built once per worker process around that worker's settings. Each stage
 // lives in its own file, named after the stage.
-import type { Device, InferenceSettings } from '../core/inference.js';
+import type { Device, InferenceSettings } from '../core/generation/index.js';
 import { cleanupRun } from './cleanup-run.js';
 import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
@@ -14,7 +14,7 @@ import { publish } from './publish.js';
 import { split } from './split.js';
 import { train } from './train.js';
 
-/** The worker's inference settings (core/inference.ts), its device required. */
+/** The worker's inference settings (core/generation/inference.ts), its device required. */
 export interface ActivityDeps extends InferenceSettings {
   /** Inference device this worker was started with. */
   device: Device;

@@ -3,16 +3,13 @@
 // catalogue with unknown tags or missing columns, a model pack built for another taxonomy, or
 // an output target that cannot be written ends the run here, as a non-retryable failure.
 
-import { writeArrowTable } from '../core/arrow-io.js';
-import { runKey } from '../core/artifact-store.js';
-import { readCatalogue } from '../core/catalogue.js';
 import { parseRunConfig, type RunConfig } from '../core/config.js';
+import { parsePublishTarget, preflightFolderTarget } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
-import { checkPackTaxonomy } from '../core/inference.js';
-import { parsePublishTarget } from '../core/publish-dataset.js';
-import { preflightFolderTarget } from '../core/publish-folder.js';
+import { checkPackTaxonomy } from '../core/generation/index.js';
+import { loadTaxonomy, readCatalogue } from '../core/inputs/index.js';
+import { runKey, writeArrowTable } from '../core/io/index.js';
 import type { LoadSummary } from '../core/run-types.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
 import { readModelPackMeta } from '../models/model-pack.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';

@@ -3,8 +3,8 @@
 // while they were made from the same configuration: when a run of the same name comes back
 // with a different one, the folder's old contents are removed first.
 import { createHash } from 'node:crypto';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
+import { runKey } from '../core/io/index.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore } from './run-inputs.js';
 

@@ -3,13 +3,17 @@
 // environment (HF_TOKEN); it never travels through workflow input, results or heartbeats.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
-import { describeCountModel } from '../core/count-model.js';
-import type { DatasetCardInfo } from '../core/dataset-card.js';
-import { parsePublishTarget, publishDataset } from '../core/publish-dataset.js';
+import { describeCountModel } from '../core/counts/index.js';
+import type { DatasetCardInfo } from '../core/dataset/index.js';
+import {
+  parsePublishTarget,
+  publishDataset,
+  SPLIT_NAMES,
+  validateSplitRatios,
+} from '../core/dataset/index.js';
+import { runKey } from '../core/io/index.js';
 import type { PublishSummary, SplitSummary } from '../core/run-types.js';
-import { SPLIT_NAMES, validateSplitRatios } from '../core/split.js';
 import { version } from '../core/version.js';
 import { readModelPackMeta } from '../models/model-pack.js';
 import type { DedupeReport } from './dedupe.js';

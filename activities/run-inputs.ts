@@ -4,10 +4,14 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
-import { type ArtifactStore, LocalArtifactStore, runKey } from '../core/artifact-store.js';
-import { type CountModel, checkCountModel } from '../core/count-model.js';
-import { readTagCorpus, type TagCorpus } from '../core/tag-corpus.js';
-import { loadTaxonomy, type Taxonomy } from '../core/taxonomy.js';
+import { type CountModel, checkCountModel } from '../core/counts/index.js';
+import {
+  loadTaxonomy,
+  readTagCorpus,
+  type TagCorpus,
+  type Taxonomy,
+} from '../core/inputs/index.js';
+import { type ArtifactStore, LocalArtifactStore, runKey } from '../core/io/index.js';
 
 /** Artifact keys of a run's stage outputs, relative to the run folder. */
 export const RUN_FILES = {

@@ -1,14 +1,14 @@
 // Stage 6: seeded, deterministic train / validation / test split of the unique rows.
 import { relative } from 'node:path';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
-import type { SplitSummary } from '../core/run-types.js';
 import {
   SPLIT_NAMES,
   type SplitName,
   splitGeneratedRows,
   validateSplitRatios,
-} from '../core/split.js';
+} from '../core/dataset/index.js';
+import { runKey } from '../core/io/index.js';
+import type { SplitSummary } from '../core/run-types.js';
 import type { DedupeReport } from './dedupe.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';

@@ -2,11 +2,11 @@
 // run. Heartbeats once per epoch; a cancelled run stops at the next mini-batch. A retried
 // attempt trains again from the start (same seed, same weights).
 import { Context } from '@temporalio/activity';
-import { runKey } from '../core/artifact-store.js';
 import type { RunConfig } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
+import { readTagCorpus } from '../core/inputs/index.js';
+import { runKey } from '../core/io/index.js';
 import type { TrainSummary } from '../core/run-types.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
 import { writeTrainedPack } from '../models/train-export.js';
 import { trainVae } from '../models/train-vae.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';

@@ -4,7 +4,7 @@
 // stream + sampleRow (what generation does per row), and sampleRow on a reused stream.
 // Keys are object literals: spreading a shared key object (`{ ...key, row }`) per row makes
 // stream creation ~7× slower in V8 and would dominate the measurement.
-import { countModelFromParams, countSampler, NOTEBOOK_COUNT_PARAMS } from '../core/count-model.js';
+import { countModelFromParams, countSampler, NOTEBOOK_COUNT_PARAMS } from '../core/counts/index.js';
 import { rowStream, Stage } from '../core/rng.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);

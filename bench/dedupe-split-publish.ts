@@ -18,9 +18,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dedupeGeneratedRows } from '../core/dedupe.js';
-import { publishDataset } from '../core/publish-dataset.js';
-import { DEFAULT_SPLIT_RATIOS, splitGeneratedRows } from '../core/split.js';
+import {
+  DEFAULT_SPLIT_RATIOS,
+  dedupeGeneratedRows,
+  publishDataset,
+  splitGeneratedRows,
+} from '../core/dataset/index.js';
 import { version } from '../core/version.js';
 import {
   conceptcapsCatalogue,

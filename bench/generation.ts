@@ -23,25 +23,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { runGenerationChunk } from '../activities/chunk-runner.js';
-import { LocalArtifactStore } from '../core/artifact-store.js';
-import { readCatalogue } from '../core/catalogue.js';
 import { DEFAULT_CHECKPOINT_SECONDS } from '../core/config.js';
-import { countSampler, fitCountModel, sampleCounts } from '../core/count-model.js';
+import { countSampler, fitCountModel, sampleCounts } from '../core/counts/index.js';
 import {
   batchCount,
   type ChunkSpec,
-  generateLatentBatches,
-  generateSeededBatches,
-} from '../core/generation.js';
-import {
   clearVaeSessionCache,
   DEFAULT_INFERENCE_THREADS,
+  generateLatentBatches,
+  generateSeededBatches,
   loadVaeSession,
-} from '../core/inference.js';
+} from '../core/generation/index.js';
+import { loadTaxonomy, readCatalogue, readTagCorpus } from '../core/inputs/index.js';
+import { LocalArtifactStore } from '../core/io/index.js';
 import { chunkKey, type GenerationMode } from '../core/plan.js';
 import { RowStream, Stage } from '../core/rng.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
 import { conceptcaps } from '../test/helpers/conceptcaps.js';
 import { conceptcapsPackDir, tempDir } from '../test/helpers/pipeline.js';
 import { DEFAULT_CONCURRENCY } from '../workers/create-workers.js';

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clearVaeSessionCache, type Device, loadVaeSession } from '../core/inference.js';
+import { clearVaeSessionCache, type Device, loadVaeSession } from '../core/generation/index.js';
+import { loadTaxonomy } from '../core/inputs/index.js';
 import { rowStream, Stage } from '../core/rng.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
 import { importCheckpoint } from '../models/import-checkpoint.js';
 import { conceptcaps } from '../test/helpers/conceptcaps.js';
 

@@ -14,10 +14,14 @@
 //   ConceptCaps project's own "random tags" generator (unseen tags count 1); and the same with
 //   one fixed T = 2.25.
 import { parseArgs } from 'node:util';
-import { compareTagSetStats, evaluateTagSets, referenceTagSetStats } from '../core/evaluation.js';
-import { TagSetStats } from '../core/metrics.js';
+import {
+  compareTagSetStats,
+  evaluateTagSets,
+  referenceTagSetStats,
+  TagSetStats,
+} from '../core/evaluation/index.js';
+import type { Taxonomy } from '../core/inputs/index.js';
 import { type RowStream, rowStream, Stage } from '../core/rng.js';
-import type { Taxonomy } from '../core/taxonomy.js';
 import { conceptcapsTaxonomy, readMusiccapsTagSets } from '../test/helpers/reference-corpus.js';
 
 const { values } = parseArgs({

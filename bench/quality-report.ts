@@ -6,10 +6,10 @@
 //       [--policies topk,sample,topk+coupled,sample+coupled] [--out bench/results/quality-report.md]
 //   (then `npx biome format --write bench/results/quality-report.md`: biome aligns the tables)
 //
-// A policy is `<selection>[+coupled[:ρ]]`: the selection rule (core/selection.ts), and with
-// `+coupled` z-coupled counts (core/count-coupling.ts, strength ρ, default the module's).
-// Generation goes through core/generation.ts exactly as the pipeline's chunk activities do
-// (one chunk per temperature and mode; coupling applies to latent rows only), evaluation through core/evaluation.ts (seed tags
+// A policy is `<selection>[+coupled[:ρ]]`: the selection rule (core/generation/selection.ts), and with
+// `+coupled` z-coupled counts (core/generation/count-coupling.ts, strength ρ, default the module's).
+// Generation goes through core/generation/generation.ts exactly as the pipeline's chunk activities do
+// (one chunk per temperature and mode; coupling applies to latent rows only), evaluation through core/evaluation/evaluation.ts (seed tags
 // plus generated tags, as the evaluate stage does), on every generated row and on the rows
 // the dedupe stage keeps (the first of each tag set), which is what a run's report measures.
 //
@@ -20,30 +20,33 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readCatalogue } from '../core/catalogue.js';
 import { NOTEBOOK_TEMPERATURES } from '../core/config.js';
+import { countSampler, fitCountModel, sampleCounts } from '../core/counts/index.js';
+import {
+  compareTagSetStats,
+  KeySet64,
+  type MetricSet,
+  normalizeTagSet,
+  referenceTagSetStats,
+  TagSetEvaluator,
+  TagSetStats,
+  tagSetKey,
+} from '../core/evaluation/index.js';
+import type { SelectionPolicy } from '../core/generation/index.js';
 import {
   type CountCouplingCalibration,
   calibrateCountCoupling,
+  clearVaeSessionCache,
   coupledCountSampler,
   DEFAULT_CALIBRATION_ROWS,
   DEFAULT_COUPLING_STRENGTH,
-} from '../core/count-coupling.js';
-import { countSampler, fitCountModel, sampleCounts } from '../core/count-model.js';
-import {
-  compareTagSetStats,
-  type MetricSet,
-  referenceTagSetStats,
-  TagSetEvaluator,
-} from '../core/evaluation.js';
-import { GeneratedRowsView, MODE_NAMES } from '../core/generated-rows.js';
-import { generateLatentBatches, generateSeededBatches } from '../core/generation.js';
-import { clearVaeSessionCache, loadVaeSession } from '../core/inference.js';
-import { KeySet64, normalizeTagSet, TagSetStats, tagSetKey } from '../core/metrics.js';
+  generateLatentBatches,
+  generateSeededBatches,
+  loadVaeSession,
+} from '../core/generation/index.js';
+import { loadTaxonomy, readCatalogue, readTagCorpus } from '../core/inputs/index.js';
 import { rowStream, Stage } from '../core/rng.js';
-import type { SelectionPolicy } from '../core/selection.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
+import { GeneratedRowsView, MODE_NAMES } from '../core/rows/index.js';
 import { importCheckpoint } from '../models/import-checkpoint.js';
 import { conceptcaps } from '../test/helpers/conceptcaps.js';
 

@@ -3,12 +3,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { TagSetEvaluator } from '../core/evaluation.js';
-import { evaluationMarkdown } from '../core/evaluation-markdown.js';
-import { readPublishedRows } from '../core/published-dataset.js';
-import { renderEvaluationCharts } from '../core/report-charts.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
+import {
+  evaluationMarkdown,
+  readPublishedRows,
+  renderEvaluationCharts,
+  TagSetEvaluator,
+} from '../core/evaluation/index.js';
+import { loadTaxonomy, readTagCorpus } from '../core/inputs/index.js';
 
 export function evaluateCommand(print: (line: string) => void): Command {
   return new Command('evaluate')

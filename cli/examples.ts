@@ -1,6 +1,6 @@
 // A few rows of a freshly published local dataset, for the end of `tagflow demo`.
 import { fileURLToPath } from 'node:url';
-import { publishedParquetFiles, readParquetFile } from '../core/published-dataset.js';
+import { publishedParquetFiles, readParquetFile } from '../core/evaluation/index.js';
 
 export async function printExampleRows(
   target: string,

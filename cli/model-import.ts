@@ -1,6 +1,6 @@
 // `tagflow model import <checkpoint> --taxonomy <json> --out <dir>`.
 import { Command } from 'commander';
-import { loadTaxonomy } from '../core/taxonomy.js';
+import { loadTaxonomy } from '../core/inputs/index.js';
 import { importCheckpoint } from '../models/import-checkpoint.js';
 
 function formatBytes(bytes: number): string {

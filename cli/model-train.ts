@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { readTagCorpus } from '../core/tag-corpus.js';
-import { loadTaxonomy } from '../core/taxonomy.js';
+import { loadTaxonomy, readTagCorpus } from '../core/inputs/index.js';
 import { writeTrainedPack } from '../models/train-export.js';
 import {
   DEFAULT_TRAIN_CONFIG,

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { NOTEBOOK_COUNT_PARAMS } from './count-model.js';
+import { NOTEBOOK_COUNT_PARAMS } from './counts/index.js';
 import { ValidationError } from './errors.js';
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
@@ -106,7 +106,7 @@ export const RunConfigSchema = z
         selection: z.enum(['topk', 'sample']).default('topk'),
         /**
          * Latent rows' tag counts: drawn from the count model independently of z (the notebook's
-         * way), or coupled to the decoded probabilities (core/count-coupling.ts).
+         * way), or coupled to the decoded probabilities (core/generation/count-coupling.ts).
          */
         countCoupling: z
           .enum(['independent', 'coupled'], {

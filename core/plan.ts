@@ -5,7 +5,6 @@
 //
 // No Node imports here: workflow code imports this module.
 import type { RunConfig } from './config.js';
-import type { ChunkJob } from './run-types.js';
 
 export type GenerationMode = 'seeded' | 'latent';
 
@@ -106,21 +105,4 @@ export function planRunGeneration(
     latentRows: generation.latent.rows,
     chunkRows: generation.chunkRows,
   });
-}
-
-/** What every chunk job of a run shares; each job adds its chunk. */
-export function chunkJobBase(runId: string, config: RunConfig): Omit<ChunkJob, 'chunk'> {
-  const g = config.generation;
-  return {
-    runId,
-    artifacts: config.artifacts,
-    taxonomy: config.taxonomy,
-    modelPack: config.model.pack,
-    seed: config.seed,
-    batchSize: g.batchSize,
-    selection: g.selection,
-    countCoupling: g.countCoupling,
-    seedCategories: g.seeded.seedCategories,
-    checkpointSeconds: config.execution.checkpointSeconds,
-  };
 }

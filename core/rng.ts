@@ -7,7 +7,7 @@
 // pure-rand's xoroshiro128+ written out here (test/core/rng.test.ts checks that both give the
 // same sequence) with its state in plain fields, so that a stream can be re-pointed at another
 // row without allocating (StreamFamily) and handed to WebAssembly (writeState:
-// core/batch-kernels.mjs).
+// core/generation/batch-kernels.mjs).
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
@@ -30,7 +30,7 @@ export const Stage = {
   Train: 7,
   /** Copula samples drawn for reports and tests. */
   CountSample: 8,
-  /** Latent vectors of the calibration sample of z-coupled counts (core/count-coupling.ts). */
+  /** Latent vectors of the calibration sample of z-coupled counts (core/generation/count-coupling.ts). */
   CountCoupling: 9,
 } as const;
 export type StageId = (typeof Stage)[keyof typeof Stage];
@@ -221,7 +221,7 @@ export class RowStream {
     if (key) this.rng.setState(streamState(key));
   }
 
-  /** Writes the generator's state as s00, s01, s10, s11 (core/batch-kernels.mjs' layout). */
+  /** Writes the generator's state as s00, s01, s10, s11 (core/generation/batch-kernels.mjs' layout). */
   writeState(out: Int32Array, offset: number): void {
     const rng = this.rng;
     out[offset] = rng.s00;

@@ -160,3 +160,20 @@ export interface ChunkDone {
   chunksDone?: number;
   rowsDone?: number;
 }
+
+/** What every chunk job of a run shares; each job adds its chunk. */
+export function chunkJobBase(runId: string, config: RunConfig): Omit<ChunkJob, 'chunk'> {
+  const g = config.generation;
+  return {
+    runId,
+    artifacts: config.artifacts,
+    taxonomy: config.taxonomy,
+    modelPack: config.model.pack,
+    seed: config.seed,
+    batchSize: g.batchSize,
+    selection: g.selection,
+    countCoupling: g.countCoupling,
+    seedCategories: g.seeded.seedCategories,
+    checkpointSeconds: config.execution.checkpointSeconds,
+  };
+}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ValidationError } from '../core/errors.js';
-import type { Taxonomy } from '../core/taxonomy.js';
+import type { Taxonomy } from '../core/inputs/index.js';
 import { type ModelPackMeta, writeModelPack } from './model-pack.js';
 import { readTorchStateDict } from './torch-checkpoint.js';
 import {

@@ -14,7 +14,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { buildTaxonomy, type Taxonomy } from '../core/taxonomy.js';
+import { buildTaxonomy, type Taxonomy } from '../core/inputs/index.js';
 import { version } from '../core/version.js';
 import { buildDecoderOnnx, buildEncoderOnnx } from './onnx-builder.js';
 import { expectedTensorShapes, type VaeWeights } from './vae-weights.js';

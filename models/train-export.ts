@@ -1,7 +1,7 @@
 // A trained BetaVAE → a model pack whose model.json says how it was made: the training
 // config, the corpus it saw (name, sha256, rows), the split, the epochs and the final losses.
 // No timestamps: the same training run always gives byte-identical packs.
-import type { Taxonomy } from '../core/taxonomy.js';
+import type { Taxonomy } from '../core/inputs/index.js';
 import { type ModelPackMeta, writeModelPack } from './model-pack.js';
 import type { TrainResult } from './train-vae.js';
 

@@ -27,7 +27,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ValidationError } from '../core/errors.js';
-import type { Taxonomy } from '../core/taxonomy.js';
+import type { Taxonomy } from '../core/inputs/index.js';
 import { evaluateVae, multiHot, type SyncVaeRunner, type VaeLosses } from './train-metrics.js';
 import { tfjsSeed, trainStream } from './train-streams.js';
 import type { Tensor, VaeWeights } from './vae-weights.js';

@@ -12,7 +12,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
-import { clearVaeSessionCache } from '../core/inference.js';
+import { clearVaeSessionCache } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import type { TemporalConnectionSettings } from './connection.js';
 
@@ -35,7 +35,7 @@ export interface WorkerOptions {
   maxConcurrentActivities?: Partial<Record<QueueKind, number>>;
   /** Concurrent workflow tasks (default 10). */
   maxConcurrentWorkflowTasks?: number;
-  /** onnxruntime threads per inference session (default: all cores but one, core/inference.ts). */
+  /** onnxruntime threads per inference session (default: all cores but one, core/generation/inference.ts). */
   threads?: number;
   /** Inference threads per model session (default DEFAULT_INFERENCE_THREADS; 0: in process). */
   inferenceThreads?: number;

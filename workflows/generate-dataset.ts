@@ -20,10 +20,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
-import { chunkJobBase, planRunGeneration, type TemperaturePlan } from '../core/plan.js';
+import { planRunGeneration, type TemperaturePlan } from '../core/plan.js';
 import {
   type ChunkDone,
   type ChunkJob,
+  chunkJobBase,
   type RunInput,
   type RunProgress,
   type RunResult,

@@ -15,14 +15,18 @@ import { InjectedFault } from '../../activities/instrumentation.js';
 import { loadInputs } from '../../activities/load-inputs.js';
 import { prepareRun } from '../../activities/prepare-run.js';
 import { clearRunInputCaches } from '../../activities/run-inputs.js';
-import { readArrowBatches } from '../../core/arrow-io.js';
-import { LocalArtifactStore, runKey } from '../../core/artifact-store.js';
 import type { RunConfig } from '../../core/config.js';
-import { GeneratedRowsView } from '../../core/generated-rows.js';
-import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
-import { chunkJobBase, type PlannedChunk, planGeneration } from '../../core/plan.js';
-import type { ChunkJob, ChunkSummary, LoadSummary } from '../../core/run-types.js';
-import { loadTaxonomy } from '../../core/taxonomy.js';
+import { clearVaeSessionCache, loadVaeSession } from '../../core/generation/index.js';
+import { loadTaxonomy } from '../../core/inputs/index.js';
+import { LocalArtifactStore, readArrowBatches, runKey } from '../../core/io/index.js';
+import { type PlannedChunk, planGeneration } from '../../core/plan.js';
+import { GeneratedRowsView } from '../../core/rows/index.js';
+import {
+  type ChunkJob,
+  type ChunkSummary,
+  chunkJobBase,
+  type LoadSummary,
+} from '../../core/run-types.js';
 import { conceptcapsConfig, readActivityLog, tempDir } from '../helpers/pipeline.js';
 
 const dir = tempDir('chunk-runner');

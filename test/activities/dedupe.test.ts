@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DedupeReport, dedupe, generatedChunkKeys } from '../../activities/dedupe.js';
-import { runKey } from '../../core/artifact-store.js';
+import { runKey } from '../../core/io/index.js';
 import { type DemoRun, demoRunThrough, inActivity } from '../helpers/demo-activities.js';
 import { readRows, sortedTagKey } from '../helpers/generated-rows-fixture.js';
 

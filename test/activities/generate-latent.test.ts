@@ -1,21 +1,23 @@
 // The latent chunk activity with `countCoupling: coupled`: it must calibrate per temperature
-// and produce exactly what core/generation.ts gives with the coupled sampler.
+// and produce exactly what core/generation/generation.ts gives with the coupled sampler.
 import { rmSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGenerateLatentChunk } from '../../activities/generate-latent.js';
 import { RUN_FILES } from '../../activities/run-inputs.js';
-import { readArrowBatches } from '../../core/arrow-io.js';
-import { LocalArtifactStore, runKey } from '../../core/artifact-store.js';
-import { calibrateCountCoupling, coupledCountSampler } from '../../core/count-coupling.js';
-import { type CountModel, countSampler, fitCountModel } from '../../core/count-model.js';
-import { GeneratedRowsView } from '../../core/generated-rows.js';
-import { generateLatentBatches } from '../../core/generation.js';
-import { clearVaeSessionCache, loadVaeSession } from '../../core/inference.js';
+import { type CountModel, countSampler, fitCountModel } from '../../core/counts/index.js';
+import {
+  calibrateCountCoupling,
+  clearVaeSessionCache,
+  coupledCountSampler,
+  generateLatentBatches,
+  loadVaeSession,
+} from '../../core/generation/index.js';
+import { loadTaxonomy, readTagCorpus } from '../../core/inputs/index.js';
+import { LocalArtifactStore, readArrowBatches, runKey } from '../../core/io/index.js';
 import { chunkKey } from '../../core/plan.js';
+import { GeneratedRowsView } from '../../core/rows/index.js';
 import type { ChunkJob } from '../../core/run-types.js';
-import { readTagCorpus } from '../../core/tag-corpus.js';
-import { loadTaxonomy } from '../../core/taxonomy.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
 import { conceptcapsPackDir, tempDir } from '../helpers/pipeline.js';
 

@@ -5,7 +5,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../../activities/load-inputs.js';
 import { ValidationError } from '../../core/errors.js';
-import { loadTaxonomy } from '../../core/taxonomy.js';
+import { loadTaxonomy } from '../../core/inputs/index.js';
 import { demoRunThrough, inActivity, runFolder } from '../helpers/demo-activities.js';
 import { REPO_ROOT } from '../helpers/pipeline.js';
 

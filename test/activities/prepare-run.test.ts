@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configFingerprint, prepareRun } from '../../activities/prepare-run.js';
-import { runKey } from '../../core/artifact-store.js';
+import { runKey } from '../../core/io/index.js';
 import { demoRunThrough, inActivity, runFolder } from '../helpers/demo-activities.js';
 
 describe('prepareRun', () => {

@@ -10,8 +10,8 @@ import {
   runSeededCounts,
   runTaxonomy,
 } from '../../activities/run-inputs.js';
-import { runKey } from '../../core/artifact-store.js';
-import { readCatalogue } from '../../core/catalogue.js';
+import { readCatalogue } from '../../core/inputs/index.js';
+import { runKey } from '../../core/io/index.js';
 import { demoRunThrough } from '../helpers/demo-activities.js';
 import { REPO_ROOT, tempDir } from '../helpers/pipeline.js';
 

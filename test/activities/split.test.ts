@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DedupeReport } from '../../activities/dedupe.js';
 import { type SplitReport, split } from '../../activities/split.js';
-import { runKey } from '../../core/artifact-store.js';
+import { runKey } from '../../core/io/index.js';
 import { type DemoRun, demoRunThrough, inActivity } from '../helpers/demo-activities.js';
 import { readRows, sortedTagKey } from '../helpers/generated-rows-fixture.js';
 

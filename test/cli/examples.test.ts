@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { printExampleRows } from '../../cli/examples.js';
-import { publishDataset } from '../../core/publish-dataset.js';
-import { readParquetFile } from '../../core/published-dataset.js';
+import { publishDataset } from '../../core/dataset/index.js';
+import { readParquetFile } from '../../core/evaluation/index.js';
 import { type SplitFixture, splitFixture } from '../helpers/publish-fixture.js';
 
 describe('printExampleRows', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chunkJobBase,
   chunkKey,
   latentRowsPerTemperature,
   planChunkKeys,
   planGeneration,
   planRunGeneration,
 } from '../../core/plan.js';
+import { chunkJobBase } from '../../core/run-types.js';
 import { demoConfig, tempDir } from '../helpers/pipeline.js';
 
 const temperatures = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTaxonomy } from '../../core/taxonomy.js';
+import { loadTaxonomy } from '../../core/inputs/index.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const demo = join(repo, 'data', 'demo');

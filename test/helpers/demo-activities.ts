@@ -7,14 +7,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { artifactStore } from '../../activities/run-inputs.js';
-import type { ArtifactStore } from '../../core/artifact-store.js';
 import type { RunConfig, RunConfigInput } from '../../core/config.js';
-import { chunkJobBase, planRunGeneration } from '../../core/plan.js';
-import type {
-  CountsSummary,
-  DedupeSummary,
-  LoadSummary,
-  SplitSummary,
+import type { ArtifactStore } from '../../core/io/index.js';
+import { planRunGeneration } from '../../core/plan.js';
+import {
+  type CountsSummary,
+  chunkJobBase,
+  type DedupeSummary,
+  type LoadSummary,
+  type SplitSummary,
 } from '../../core/run-types.js';
 import { demoConfig, tempDir } from './pipeline.js';
 

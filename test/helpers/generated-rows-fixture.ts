@@ -6,16 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { readArrowBatches, writeArrowFile } from '../../core/arrow-io.js';
+import { loadTaxonomy, type Taxonomy } from '../../core/inputs/index.js';
+import { readArrowBatches, writeArrowFile } from '../../core/io/index.js';
+import { RowStream, Stage } from '../../core/rng.js';
 import {
   GENERATED_ROWS_SCHEMA,
   type GeneratedRow,
   GeneratedRowsBuilder,
   GeneratedRowsView,
   Mode,
-} from '../../core/generated-rows.js';
-import { RowStream, Stage } from '../../core/rng.js';
-import { loadTaxonomy, type Taxonomy } from '../../core/taxonomy.js';
+} from '../../core/rows/index.js';
 import { conceptcaps } from './conceptcaps.js';
 
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
@@ -169,7 +169,7 @@ export async function readRows(paths: readonly string[]): Promise<GeneratedRow[]
   return rows;
 }
 
-/** A row's identity written independently of core/dedupe.ts: sorted unique tag ids, joined. */
+/** A row's identity written independently of core/dataset/dedupe.ts: sorted unique tag ids, joined. */
 export function sortedTagKey(row: GeneratedRow): string {
   return [...new Set([...Array.from(row.seedTags), ...Array.from(row.generatedTags)])]
     .sort((a, b) => a - b)

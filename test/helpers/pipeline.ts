@@ -13,7 +13,7 @@ import {
   type RunConfigInput,
   resolveRunConfig,
 } from '../../core/config.js';
-import { loadTaxonomy } from '../../core/taxonomy.js';
+import { loadTaxonomy } from '../../core/inputs/index.js';
 import { importCheckpoint } from '../../models/import-checkpoint.js';
 import { conceptcaps } from './conceptcaps.js';
 

@@ -3,11 +3,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DatasetCardInfo } from '../../core/dataset-card.js';
-import { type DedupeResult, dedupeGeneratedRows } from '../../core/dedupe.js';
-import type { GeneratedRow } from '../../core/generated-rows.js';
-import { DEFAULT_SPLIT_RATIOS, type SplitResult, splitGeneratedRows } from '../../core/split.js';
-import type { Taxonomy } from '../../core/taxonomy.js';
+import type { DatasetCardInfo } from '../../core/dataset/index.js';
+import {
+  DEFAULT_SPLIT_RATIOS,
+  type DedupeResult,
+  dedupeGeneratedRows,
+  type SplitResult,
+  splitGeneratedRows,
+} from '../../core/dataset/index.js';
+import type { Taxonomy } from '../../core/inputs/index.js';
+import type { GeneratedRow } from '../../core/rows/index.js';
 import {
   conceptcapsCatalogue,
   conceptcapsTaxonomy,

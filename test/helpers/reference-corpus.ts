@@ -1,9 +1,9 @@
 // The ConceptCaps reference corpus (musiccaps_distilled.csv) as tag-id sets, for evaluation
-// tests and benchmarks. Stand-in until core/tag-corpus.ts (`readTagCorpus`) lands: its tag
+// tests and benchmarks. Stand-in until core/inputs/tag-corpus.ts (`readTagCorpus`) lands: its tag
 // columns are comma-joined strings, empty when a row has no tag of that category.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { loadTaxonomy, type Taxonomy } from '../../core/taxonomy.js';
+import { loadTaxonomy, type Taxonomy } from '../../core/inputs/index.js';
 import { conceptcaps } from './conceptcaps.js';
 
 export function conceptcapsTaxonomy(): Taxonomy {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
-import { buildTaxonomy } from '../../core/taxonomy.js';
+import { buildTaxonomy } from '../../core/inputs/index.js';
 import {
   MODEL_PACK_FORMAT,
   MODEL_PACK_VERSION,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { modelTrainCommand } from '../../cli/model-train.js';
-import { loadVaeSession } from '../../core/inference.js';
-import { loadTaxonomy } from '../../core/taxonomy.js';
+import { loadVaeSession } from '../../core/generation/index.js';
+import { loadTaxonomy } from '../../core/inputs/index.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'tagflow-train-cli-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));

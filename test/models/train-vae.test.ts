@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
-import { buildTaxonomy } from '../../core/taxonomy.js';
+import { buildTaxonomy } from '../../core/inputs/index.js';
 import { DEMO_TAXONOMY, demoCorpus } from '../../data/demo/make-demo-data.js';
 import { typescriptVae } from '../../models/train-forward.js';
 import { evaluateVae } from '../../models/train-metrics.js';

@@ -1,0 +1,5 @@
+export * from './evaluation.js';
+export * from './evaluation-markdown.js';
+export * from './metrics.js';
+export * from './published-dataset.js';
+export * from './report-charts.js';

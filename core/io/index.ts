@@ -1,0 +1,3 @@
+export * from './arrow-io.js';
+export * from './artifact-store.js';
+export * from './parquet.js';

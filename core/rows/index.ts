@@ -1,0 +1,2 @@
+export * from './generated-rows.js';
+export * from './generated-rows-scan.js';

@@ -1,0 +1,65 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../core/errors.js';
+import { LocalArtifactStore, runKey } from '../../../core/io/artifact-store.js';
+import { tempDir } from '../../helpers/pipeline.js';
+
+describe('LocalArtifactStore', () => {
+  it('keeps each run in its own folder under runs/<id>', () => {
+    const root = tempDir('store');
+    const store = new LocalArtifactStore(root);
+    expect(runKey('r1', 'dedupe', 'manifest.json')).toBe('runs/r1/dedupe/manifest.json');
+    store.writeJson(runKey('r1', 'a.json'), { run: 1 });
+    store.writeJson(runKey('r2', 'a.json'), { run: 2 });
+    expect(store.path(runKey('r1', 'a.json'))).toBe(join(root, 'runs', 'r1', 'a.json'));
+    expect(store.readJson(runKey('r1', 'a.json'))).toEqual({ run: 1 });
+    expect(store.readJson(runKey('r2', 'a.json'))).toEqual({ run: 2 });
+  });
+
+  it('writes JSON atomically: the final file only, no temp files left beside it', () => {
+    const store = new LocalArtifactStore(tempDir('store'));
+    const key = runKey('r', 'm.json');
+    store.writeJson(key, { v: 1 });
+    store.writeJson(key, { v: 2 });
+    expect(readdirSync(store.path(runKey('r')))).toEqual(['m.json']);
+    expect(JSON.parse(readFileSync(store.path(key), 'utf8'))).toEqual({ v: 2 });
+  });
+
+  it('lists keys under a prefix recursively and sorted; exists and remove act on keys and folders', () => {
+    const store = new LocalArtifactStore(tempDir('store'));
+    for (const k of ['b/2.json', 'a.json', 'b/1.json', 'c/deep/x.json'])
+      store.writeJson(runKey('r', k), {});
+    store.writeJson(runKey('other', 'z.json'), {});
+    expect(store.list(runKey('r'))).toEqual([
+      'runs/r/a.json',
+      'runs/r/b/1.json',
+      'runs/r/b/2.json',
+      'runs/r/c/deep/x.json',
+    ]);
+    expect(store.list('runs/none')).toEqual([]);
+    expect(store.exists(runKey('r', 'b'))).toBe(true);
+    store.remove(runKey('r', 'b'));
+    expect(store.exists(runKey('r', 'b', '1.json'))).toBe(false);
+    expect(store.list(runKey('r'))).toEqual(['runs/r/a.json', 'runs/r/c/deep/x.json']);
+    store.remove(runKey('r'));
+    expect(store.exists(runKey('r'))).toBe(false);
+    expect(store.exists(runKey('other', 'z.json'))).toBe(true);
+    store.remove(runKey('never-there'));
+  });
+
+  it('refuses keys that escape the root', () => {
+    const parent = tempDir('store');
+    const store = new LocalArtifactStore(join(parent, 'root'));
+    writeFileSync(join(parent, 'outside.json'), '{}');
+    for (const key of ['../outside.json', 'runs/../../x', '/etc/passwd']) {
+      expect(() => store.path(key)).toThrow(ValidationError);
+    }
+    expect(() => store.remove('../outside.json')).toThrow(/must be a relative path inside/);
+    expect(existsSync(join(parent, 'outside.json'))).toBe(true);
+  });
+
+  it('resolves a relative root to an absolute one', () => {
+    expect(new LocalArtifactStore('rel/store').root).toBe(join(process.cwd(), 'rel/store'));
+  });
+});
