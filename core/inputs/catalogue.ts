@@ -14,14 +14,10 @@ import {
 } from 'apache-arrow';
 import { ValidationError } from '../errors.js';
 import { utf8Data } from '../io/index.js';
-import {
-  cellText,
-  mapTagColumns,
-  readRawTable,
-  type TableFormat,
-  type UnknownTagPolicy,
-  type UnknownTagReport,
-} from './tag-table-reader.js';
+import type { TableFormat } from './table-format.js';
+import { cellText } from './tag-cell.js';
+import { mapTagColumns, type UnknownTagPolicy, type UnknownTagReport } from './tag-columns.js';
+import { readRawTable } from './tag-table-reader.js';
 import type { Taxonomy } from './taxonomy.js';
 
 export type { TableFormat, UnknownTagPolicy, UnknownTagReport };

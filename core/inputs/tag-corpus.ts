@@ -1,14 +1,10 @@
 // The reference (training) corpus: rows of tags per category, no ids needed — for example
 // musiccaps_distilled.csv, whose tag cells are comma-joined strings, empty when none. It is
 // what the count model is fitted on, generated data is evaluated against, and a model is
-// trained on. Read with exactly the catalogue's rules (see tag-table-reader.ts).
-import {
-  mapTagColumns,
-  readRawTable,
-  type TableFormat,
-  type UnknownTagPolicy,
-  type UnknownTagReport,
-} from './tag-table-reader.js';
+// trained on. Read with exactly the catalogue's rules (see tag-columns.ts).
+import type { TableFormat } from './table-format.js';
+import { mapTagColumns, type UnknownTagPolicy, type UnknownTagReport } from './tag-columns.js';
+import { readRawTable } from './tag-table-reader.js';
 import type { Taxonomy } from './taxonomy.js';
 
 export interface TagCorpus {
