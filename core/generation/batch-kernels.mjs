@@ -1,8 +1,8 @@
 // Generation's work on a batch around the model: a batch's standard normals from its rows'
 // streams (core/generation/ziggurat.wat), the seeded reparameterisation, the model calls and the `topk`
-// selection (core/generation/topk.wat), in one place for both sides of core/generation/inference.ts: in process, and
-// on inference threads, where all of it runs beside the model, off the thread that builds rows
-// and writes files.
+// selection (core/generation/topk.wat), in one place for both backends: in process (model-backend.ts)
+// and on inference threads (inference-pool.ts), where all of it runs beside the model, off the
+// thread that builds rows and writes files.
 //
 // Plain JavaScript on purpose (like core/generation/inference-thread.mjs, which imports it): an inference
 // thread needs no TypeScript loader. The WebAssembly modules arrive compiled (core/generation/wasm.ts

@@ -32,7 +32,7 @@ import {
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { RowStream, Stage } from '../rng.js';
-import type { VaeSession } from './inference.js';
+import type { VaeSession } from './vae-session.js';
 
 /** How tag counts relate to the decoded probabilities. */
 export type CountCouplingMode = 'independent' | 'coupled';

@@ -17,30 +17,22 @@
 // vector per row, unlike the notebook, which reused N vectors); requests from the count model
 // with stream LatentCounts/t/r; decode at t; select.
 // Selection with the `sample` policy draws from stream Selection/(2t + mode)/r.
-// With z-coupled counts (core/generation/count-coupling.ts) a latent row's requests are drawn after
+// With z-coupled counts (count-coupling.ts) a latent row's requests are drawn after
 // decoding, from the same stream LatentCounts/t/r. Seeded rows keep their stored counts: their
 // z comes from the encoder's posterior, which the coupling's calibration does not describe
 // (coupling them moved their count histograms by W1 ≈ 0.7, bench/quality-report.ts).
 //
-// How, for speed: a batch's rows are prepared here (stream positions, requests, seeds) and
-// the rest runs where the model runs (VaeSession.generate, core/generation/batch-kernels.mjs: the z or ε
-// draws and the `topk` selection in WebAssembly, the model calls), so with inference threads
-// (core/generation/inference.ts) this thread only prepares batches and builds rows. Batches run two deep
-// (`pipelined`): batch b+1 is handed over before batch b becomes rows.
+// For speed, this thread prepares a batch's rows (stream positions, requests, seeds) and builds
+// rows; z or ε draws, model calls and `topk` run where the model runs (VaeSession.generate,
+// batch-kernels.mjs), on inference threads by default. Batches run two deep (`pipelined`).
 import type { RecordBatch } from 'apache-arrow';
 import type { Taxonomy } from '../inputs/index.js';
 import { RowStream, Stage, StreamFamily } from '../rng.js';
 import { GeneratedRowsBuilder, Mode } from '../rows/index.js';
 import type { GeneratedBatch, GenerateRequest } from './batch-kernels.mjs';
+import { BatchSelector, type BatchTags } from './batch-selector.js';
 import type { CoupledCountSampler } from './count-coupling.js';
-import {
-  categoryRanges,
-  type SelectionBatch,
-  type SelectionPolicy,
-  SelectionScratch,
-  selectTags,
-  TopkRows,
-} from './selection.js';
+import type { SelectionPolicy } from './selection.js';
 
 /** What generation needs from a model: one batch of generation (VaeSession.generate). */
 export interface VaeRunner {
@@ -95,78 +87,6 @@ export function batchCount(chunk: ChunkSpec, batchSize: number): number {
 
 const EMPTY = new Uint16Array(0);
 
-/**
- * Tag selection for a chunk's batches. `topk` runs where the model runs (the request's
- * `select`), unless the requests depend on the probabilities (z-coupled counts): then here,
- * for the whole batch (TopkRows). `sample` runs here row by row, each row drawing from its own
- * stream Selection/(2t + mode)/row.
- */
-class BatchSelector {
-  /** For `topk` here (z-coupled counts); made on first use. */
-  private topk: TopkRows | undefined;
-  private readonly streams: StreamFamily | undefined;
-  private readonly stream = new RowStream();
-  private readonly scratch: SelectionScratch | undefined;
-  private tags = new Uint16Array(0);
-  private counts = new Uint16Array(0);
-  /** Per category its first and end tag (GenerateRequest.select). */
-  readonly ranges: Int32Array;
-
-  constructor(
-    private readonly taxonomy: Taxonomy,
-    private readonly policy: SelectionPolicy,
-    seed: number,
-    chunk: ChunkSpec,
-    mode: number,
-  ) {
-    this.ranges = categoryRanges(taxonomy);
-    if (policy !== 'topk') {
-      this.scratch = new SelectionScratch(taxonomy);
-      this.streams = new StreamFamily({
-        seed,
-        stage: Stage.Selection,
-        temperatureIndex: chunk.temperatureIndex * 2 + mode,
-      });
-    }
-  }
-
-  /** Whether the model's side can select (the `topk` policy). */
-  get remote(): boolean {
-    return this.policy === 'topk';
-  }
-
-  /** The batch's rows are rows first … first + n − 1. */
-  select(batch: SelectionBatch, first: number): BatchTags {
-    if (this.policy === 'topk') {
-      this.topk ??= new TopkRows(this.taxonomy);
-      return { ...this.topk.select(batch), packed: true };
-    }
-    const { probs, n, requests, seeds, seedCounts, S = 0 } = batch;
-    const D = this.taxonomy.size;
-    if (this.tags.length < n * D) {
-      this.tags = new Uint16Array(n * D);
-      this.counts = new Uint16Array(n);
-    }
-    for (let i = 0; i < n; i++) {
-      this.counts[i] = selectTags(
-        this.taxonomy,
-        this.policy,
-        probs,
-        i,
-        requests,
-        seeds ?? EMPTY,
-        i * S,
-        seeds && seedCounts ? seedCounts[i] : 0,
-        this.scratch as SelectionScratch,
-        this.tags,
-        i * D,
-        this.streams?.seek(this.stream, first + i),
-      );
-    }
-    return { tags: this.tags, counts: this.counts, packed: false };
-  }
-}
-
 /** Per-batch buffers: two sets per chunk, one for the batch in the model, one being prepared. */
 class BatchBuffers {
   /** Row i's stream state at its first normal (RowStream.writeState), for z or ε. */
@@ -199,20 +119,8 @@ interface InFlight {
 }
 
 /**
- * A batch's tags: row i's are tags[from(i) …], counts[i] of them; `packed` when rows follow one
- * another (`topk`, here or from the model's side), else (`sample`) row i's start at i·D.
- */
-interface BatchTags {
-  tags: Uint16Array;
-  counts: Uint16Array;
-  packed: boolean;
-}
-
-/**
- * Runs a chunk's batches two deep: batch b+1 is prepared and handed to the model before batch
- * b's results are turned into rows, so with the model on inference threads (core/generation/inference.ts)
- * the JavaScript of one batch overlaps the model's side of the other. Rows depend only on their
- * own streams, so the order of work changes nothing in the output.
+ * Runs a chunk's batches two deep: batch b+1 goes to the model before batch b becomes rows, so
+ * this thread's work overlaps the model's. Rows depend only on their own streams: same output.
  */
 async function* pipelined(
   chunk: ChunkSpec,
@@ -230,8 +138,7 @@ async function* pipelined(
     slots[b % 2] ??= makeBuffers();
     const buffers = slots[b % 2];
     const generated = launch(first, n, buffers);
-    // Awaited below; this only keeps a batch abandoned by the consumer from being reported as
-    // an unhandled rejection.
+    // Awaited below; this only keeps a batch the consumer abandons from an unhandled rejection.
     generated.catch(() => undefined);
     return { first, n, buffers, generated };
   };

@@ -1,5 +1,5 @@
 // An inference thread: owns one model pack's onnxruntime sessions and runs them for the main
-// thread (core/generation/inference.ts, `inferenceThreads`). onnxruntime-node's `run` is synchronous on the
+// thread (core/generation/inference-pool.ts, `inferenceThreads`). onnxruntime-node's `run` is synchronous on the
 // calling thread, so on the main thread it blocks every other step of generation (normals,
 // top-k, Arrow building, files) for the whole model call; here those steps go on meanwhile.
 //

@@ -1,6 +1,6 @@
 // The WebAssembly modules of core/ (ziggurat.wat, topk.wat; built into *-wasm.ts by
 // infra/build-wasm.ts), compiled once per process. Compiled modules can be sent to inference
-// threads (core/generation/inference.ts), which instantiate them for core/batch-kernels.mjs.
+// threads (core/generation/inference-pool.ts), which instantiate them for batch-kernels.mjs.
 import { TOPK_WASM_BASE64 } from './topk-wasm.js';
 import { ZIGGURAT_WASM_BASE64 } from './ziggurat-wasm.js';
 

@@ -10,11 +10,8 @@ import {
   expectedCounts,
 } from '../../../core/generation/count-coupling.js';
 import { generateLatentBatches, type LatentParams } from '../../../core/generation/generation.js';
-import {
-  clearVaeSessionCache,
-  loadVaeSession,
-  type VaeSession,
-} from '../../../core/generation/inference.js';
+import { clearVaeSessionCache, loadVaeSession } from '../../../core/generation/inference.js';
+import type { VaeSession } from '../../../core/generation/vae-session.js';
 import { loadTaxonomy, readTagCorpus, type Taxonomy } from '../../../core/inputs/index.js';
 import { RowStream, Stage } from '../../../core/rng.js';
 import { GeneratedRowsView } from '../../../core/rows/index.js';

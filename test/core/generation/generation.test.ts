@@ -14,12 +14,9 @@ import {
   generateLatentBatches,
   generateSeededBatches,
 } from '../../../core/generation/generation.js';
-import {
-  clearVaeSessionCache,
-  loadVaeSession,
-  type VaeSession,
-} from '../../../core/generation/inference.js';
+import { clearVaeSessionCache, loadVaeSession } from '../../../core/generation/inference.js';
 import type { SelectionPolicy } from '../../../core/generation/selection.js';
+import type { VaeSession } from '../../../core/generation/vae-session.js';
 import {
   type Catalogue,
   loadTaxonomy,
