@@ -3,7 +3,7 @@
 // No timestamps: the same training run always gives byte-identical packs.
 import type { Taxonomy } from '../core/inputs/index.js';
 import { type ModelPackMeta, writeModelPack } from './model-pack.js';
-import type { TrainResult } from './train-vae.js';
+import type { TrainResult } from './train-config.js';
 
 /** What model.json's `provenance` holds for a trained pack. */
 export interface TrainedProvenance {

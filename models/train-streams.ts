@@ -9,8 +9,8 @@
 //   init            2                 0                one tfjs seed per weight tensor
 //   step            3                 global step      tfjs seeds for that step's dropout mask and ε
 //   evaluation      4                 corpus row       ε of the row's validation z (L normals)
-//   demo catalogue  100               catalogue row    data/demo/make-demo-data.ts
-//   demo corpus     101               corpus row       data/demo/make-demo-data.ts
+//   demo catalogue  100               catalogue row    data/demo/demo-draws.ts
+//   demo corpus     101               corpus row       data/demo/demo-draws.ts
 //
 // Weight initialisation, dropout masks and the reparameterisation noise are drawn by tfjs's
 // own seeded ops (a seeded generator in JavaScript, so identical on every backend); their

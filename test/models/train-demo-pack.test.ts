@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { loadVaeSession } from '../../core/generation/index.js';
 import { loadTaxonomy, readTagCorpus } from '../../core/inputs/index.js';
 import { readModelPackMeta } from '../../models/model-pack.js';
+import { splitTrainValidation } from '../../models/train-data.js';
 import type { TrainedProvenance } from '../../models/train-export.js';
 import { evaluateVae } from '../../models/train-metrics.js';
-import { splitTrainValidation } from '../../models/train-vae.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const packDir = join(repo, 'models', 'demo');

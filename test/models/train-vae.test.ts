@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
 import { buildTaxonomy } from '../../core/inputs/index.js';
-import { DEMO_TAXONOMY, demoCorpus } from '../../data/demo/make-demo-data.js';
+import { demoCorpus } from '../../data/demo/demo-draws.js';
+import { DEMO_TAXONOMY } from '../../data/demo/demo-taxonomy.js';
 import { typescriptVae } from '../../models/train-forward.js';
 import { evaluateVae } from '../../models/train-metrics.js';
 import {
