@@ -9,16 +9,16 @@
 //   <category>_tags       list<utf8>      per taxonomy category, seed tags included, in
 //                                         aspect_list order
 //
-// Batches are built straight into Arrow buffers from precomputed UTF-8 tag bytes; going
-// through row objects and Arrow's generic builders is several times slower.
+// Batches are built straight into Arrow buffers (utf8-columns.ts) from precomputed UTF-8 tag
+// bytes; going through row objects and Arrow's generic builders is several times slower.
 import { hash } from 'node:crypto';
-import { Field, Float64, List, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
+import { Field, Float64, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { MODE_NAMES } from '../rows/index.js';
+import type { RawGeneratedRows } from './raw-generated-rows.js';
 import { pythonFloatText, SURROGATE_ID_VERSION, surrogateIdOf } from './surrogate-id.js';
-
-const stringList = () => new List(new Field('item', new Utf8(), false));
+import { StringListColumn, stringList, Utf8Column } from './utf8-columns.js';
 
 export const FIXED_COLUMNS = [
   'id',
@@ -66,167 +66,6 @@ export interface PublishedRow {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-type ListName = 'seed_tags' | 'generated_tags' | 'original_tags';
-
-/**
- * Raw buffers of one generated-row batch: typed arrays and offsets, so the hot loops read
- * rows without creating objects, subarrays or strings per row.
- */
-export class RawGeneratedRows {
-  readonly length: number;
-  readonly mode: Uint8Array;
-  readonly temperatureIndex: Uint16Array;
-  readonly temperature: Float64Array;
-  readonly rowIndex: Uint32Array;
-  readonly sourceOffsets: Int32Array;
-  readonly sourceBytes: Uint8Array;
-  /** Validity bitmap of source_id; null when no row is null. */
-  readonly sourceValid: Uint8Array | null;
-  readonly seedOffsets: Int32Array;
-  readonly seed: Uint16Array;
-  readonly generatedOffsets: Int32Array;
-  readonly generated: Uint16Array;
-  readonly originalOffsets: Int32Array;
-  readonly original: Uint16Array;
-
-  constructor(batch: RecordBatch) {
-    this.length = batch.numRows;
-    const data = (name: string) => {
-      const vector = batch.getChild(name);
-      if (vector?.data.length !== 1)
-        throw new Error(`generated rows: column ${name} missing or chunked`);
-      const d = vector.data[0];
-      if (d.offset !== 0) throw new Error(`generated rows: column ${name} is a slice`);
-      return d;
-    };
-    this.mode = data('mode').values as Uint8Array;
-    this.temperatureIndex = data('temperature_index').values as Uint16Array;
-    this.temperature = data('temperature').values as Float64Array;
-    this.rowIndex = data('row_index').values as Uint32Array;
-    const source = data('source_id');
-    this.sourceOffsets = source.valueOffsets as Int32Array;
-    this.sourceBytes = source.values as Uint8Array;
-    this.sourceValid = source.nullCount > 0 ? (source.nullBitmap as Uint8Array) : null;
-    const list = (name: ListName): [Int32Array, Uint16Array] => {
-      const d = data(name);
-      return [d.valueOffsets as Int32Array, d.children[0].values as Uint16Array];
-    };
-    [this.seedOffsets, this.seed] = list('seed_tags');
-    [this.generatedOffsets, this.generated] = list('generated_tags');
-    [this.originalOffsets, this.original] = list('original_tags');
-  }
-
-  isSourceNull(i: number): boolean {
-    return this.sourceValid !== null && (this.sourceValid[i >> 3] & (1 << (i & 7))) === 0;
-  }
-
-  sourceId(i: number): string | null {
-    if (this.isSourceNull(i)) return null;
-    return decoder.decode(
-      this.sourceBytes.subarray(this.sourceOffsets[i], this.sourceOffsets[i + 1]),
-    );
-  }
-
-  tags(name: ListName, i: number): Uint16Array {
-    const [offsets, values] =
-      name === 'seed_tags'
-        ? [this.seedOffsets, this.seed]
-        : name === 'generated_tags'
-          ? [this.generatedOffsets, this.generated]
-          : [this.originalOffsets, this.original];
-    return values.subarray(offsets[i], offsets[i + 1]);
-  }
-}
-
-/** Growable byte buffer with an offsets array: a utf8 column (+ validity when nullable). */
-class Utf8Column {
-  offsets: Int32Array;
-  bytes: Uint8Array;
-  validity: Uint8Array | null;
-  end = 0;
-  length = 0;
-  nulls = 0;
-
-  constructor(capacity: number, bytesPerValue: number, nullable = false) {
-    this.offsets = new Int32Array(capacity + 1);
-    this.bytes = new Uint8Array(Math.max(64, capacity * bytesPerValue));
-    this.validity = nullable ? new Uint8Array(Math.ceil(capacity / 8)) : null;
-  }
-
-  /** Makes room for `extra` more bytes and value slots. */
-  reserve(extra: number, values = 1) {
-    if (this.end + extra > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.end + extra, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.end));
-      this.bytes = grown;
-    }
-    if (this.length + values >= this.offsets.length) {
-      const grown = new Int32Array(Math.max(this.length + values + 1, this.offsets.length * 2));
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
-  }
-
-  /** Appends bytes[from, to) as one value. */
-  push(source: Uint8Array, from = 0, to = source.length) {
-    this.reserve(to - from);
-    const bytes = this.bytes;
-    let end = this.end;
-    // A loop beats TypedArray.set for the few bytes of a tag.
-    for (let k = from; k < to; k++) bytes[end++] = source[k];
-    this.end = end;
-    if (this.validity) this.validity[this.length >> 3] |= 1 << (this.length & 7);
-    this.offsets[++this.length] = end;
-  }
-
-  pushNull() {
-    this.reserve(0);
-    this.nulls++;
-    this.offsets[++this.length] = this.end;
-  }
-
-  data() {
-    const n = this.length;
-    return makeData({
-      type: new Utf8(),
-      length: n,
-      nullCount: this.nulls,
-      nullBitmap: this.nulls > 0 ? this.validity!.subarray(0, Math.ceil(n / 8)) : null,
-      valueOffsets: this.offsets.subarray(0, n + 1),
-      data: this.bytes.subarray(0, this.end),
-    });
-  }
-}
-
-/** Growable list<utf8> column: list offsets over a utf8 column of items. */
-class StringListColumn {
-  offsets: Int32Array;
-  items: Utf8Column;
-  length = 0;
-
-  constructor(capacity: number, itemsPerRow: number) {
-    this.offsets = new Int32Array(capacity + 1);
-    this.items = new Utf8Column(capacity * itemsPerRow, 12);
-  }
-
-  /** Ends the row whose items were pushed to `items`. */
-  endRow() {
-    this.offsets[++this.length] = this.items.length;
-  }
-
-  data() {
-    return makeData({
-      type: stringList(),
-      length: this.length,
-      nullCount: 0,
-      valueOffsets: this.offsets.subarray(0, this.length + 1),
-      child: this.items.data(),
-    });
-  }
-}
-
 const HEX = encoder.encode('0123456789abcdef');
 const PIPE = 0x7c;
 
@@ -475,49 +314,4 @@ function writeDecimal(out: Uint8Array, at: number, value: number): number {
   for (let k = digits - 1, v = value; k >= 0; k--, v = Math.floor(v / 10))
     out[at + k] = 0x30 + (v % 10);
   return at + digits;
-}
-
-// CSV copies in the notebook's format: list cells are Python list literals (what pandas
-// writes for a list column, and what `ast.literal_eval` reads back), floats as Python prints
-// them, null as an empty cell, RFC 4180 quoting where needed.
-
-/** Python's repr() of a string. */
-export function pythonStringRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out + quote;
-}
-
-export function pythonListRepr(items: readonly string[]): string {
-  return `[${items.map(pythonStringRepr).join(', ')}]`;
-}
-
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-export function csvHeader(columns: readonly string[]): string {
-  return `${columns.map(csvField).join(',')}\n`;
-}
-
-export function csvLine(row: PublishedRow, columns: readonly string[]): string {
-  return `${columns
-    .map((name) => {
-      const value = row[name];
-      if (value === null || value === undefined) return '';
-      if (Array.isArray(value)) return csvField(pythonListRepr(value));
-      if (typeof value === 'number') return pythonFloatText(value);
-      return csvField(value);
-    })
-    .join(',')}\n`;
 }

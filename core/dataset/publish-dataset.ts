@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import type { DatasetCardInfo } from './dataset-card.js';
-import { buildDatasetFiles, type PublishedFile, publishToFolder } from './publish-folder.js';
+import { buildDatasetFiles, type PublishedFile } from './dataset-files.js';
+import { publishToFolder } from './publish-folder.js';
 import { checkRepoId, type HubOptions, publishToHub } from './publish-hub.js';
 import type { SplitName } from './split.js';
 

@@ -15,14 +15,8 @@
 // notebook's has 1.0 twice), and each position is its own run.
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
-import {
-  jensenShannonDistance,
-  normalizeTagSet,
-  pearson,
-  TagSetStats,
-  tagSetKey,
-  wasserstein1Discrete,
-} from './metrics.js';
+import { normalizeTagSet, tagSetKey } from './distinct-sets.js';
+import { jensenShannonDistance, pearson, TagSetStats, wasserstein1Discrete } from './metrics.js';
 
 export interface MetricSet {
   rows: number;

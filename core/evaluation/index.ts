@@ -1,3 +1,5 @@
+export * from './chart-specs.js';
+export * from './distinct-sets.js';
 export * from './evaluation.js';
 export * from './evaluation-markdown.js';
 export * from './metrics.js';

@@ -47,6 +47,16 @@ describe('sizeCategory', () => {
     expect(sizeCategory(999_999_999)).toBe('100M<n<1B');
     expect(sizeCategory(1e12)).toBe('n>1T');
   });
+
+  it('puts datasets in the Hub’s size categories', () => {
+    expect([999, 1000, 16_043, 100_000, 28_000_000].map(sizeCategory)).toEqual([
+      'n<1K',
+      '1K<n<10K',
+      '10K<n<100K',
+      '100K<n<1M',
+      '10M<n<100M',
+    ]);
+  });
 });
 
 describe('renderDatasetCard', () => {

@@ -1,64 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sizeCategory } from '../../../core/dataset/dataset-card.js';
-import {
-  csvLine,
-  PublishedRowsEncoder,
-  pythonListRepr,
-  RawGeneratedRows,
-} from '../../../core/dataset/dataset-rows.js';
 import { surrogateId } from '../../../core/dataset/surrogate-id.js';
-import { buildTaxonomy } from '../../../core/inputs/index.js';
-import { type GeneratedRow, GeneratedRowsBuilder, Mode } from '../../../core/rows/index.js';
-import { runPython } from '../../helpers/python-datasets.js';
-
-const taxonomy = buildTaxonomy({
-  tempo: ['slow', 'fast'],
-  genre: ['rock', "rock 'n' roll", 'jazz'],
-  mood: ['happy', 'sad "ish"', 'ünïcode ✓'],
-});
-
-const rows: GeneratedRow[] = [
-  {
-    mode: Mode.seeded,
-    temperatureIndex: 2,
-    temperature: 1,
-    rowIndex: 5,
-    sourceId: 'track_1',
-    seedTags: [3, 6],
-    generatedTags: [0, 2, 7],
-    originalTags: [2, 6],
-  },
-  {
-    mode: Mode.latent,
-    temperatureIndex: 2,
-    temperature: 1,
-    rowIndex: 0,
-    sourceId: null,
-    seedTags: [],
-    generatedTags: [1, 4, 5],
-    originalTags: [],
-  },
-  {
-    mode: Mode.seeded,
-    temperatureIndex: 3,
-    temperature: 0.75,
-    rowIndex: 6,
-    sourceId: 'tr,"ack"',
-    seedTags: [],
-    generatedTags: [],
-    originalTags: [],
-  },
-];
-
-function encode(capacity = rows.length) {
-  const builder = new GeneratedRowsBuilder(rows.length);
-  for (const r of rows) builder.push(r);
-  const raw = new RawGeneratedRows(builder.finish());
-  const encoder = new PublishedRowsEncoder(taxonomy);
-  encoder.reset(capacity);
-  for (let i = 0; i < raw.length; i++) encoder.append(raw, i);
-  return { raw, encoder, batch: encoder.finish() };
-}
+import { encode, rows, taxonomy } from './published-rows-fixture.js';
 
 describe('published rows', () => {
   it('turn tag ids into the notebook’s string columns, seed tags included per category', () => {
@@ -127,47 +69,5 @@ describe('published rows', () => {
     // id, mode, source_id: one offset array each; aspect, original and 3 category lists: two.
     const arrays = 3 + 5 * 2;
     expect(Math.abs(estimate - (actual - 4 * arrays))).toBeLessThan(1);
-  });
-
-  it('format CSV cells that Python reads back with ast.literal_eval', () => {
-    const { raw, encoder } = encode();
-    const lines = rows.map((_, i) => csvLine(encoder.row(raw, i), encoder.columns));
-    const parsed = runPython<unknown[]>(
-      `
-import ast, csv, io, json, sys
-out = []
-for record in csv.reader(io.StringIO(sys.argv[1])):
-    out.append([ast.literal_eval(c) if c.startswith("[") else c for c in record])
-print(json.dumps(out))
-`,
-      [lines.join('')],
-    );
-    expect(parsed).toEqual(
-      rows.map((_, i) => {
-        const row = encoder.row(raw, i);
-        return encoder.columns.map((c) =>
-          row[c] === null
-            ? ''
-            : typeof row[c] === 'number'
-              ? row[c] === 1
-                ? '1.0'
-                : String(row[c])
-              : row[c],
-        );
-      }),
-    );
-    expect(pythonListRepr(["it's", 'a "b"', 'back\\slash'])).toBe(
-      `["it's", 'a "b"', 'back\\\\slash']`,
-    );
-  });
-
-  it('put datasets in the Hub’s size categories', () => {
-    expect([999, 1000, 16_043, 100_000, 28_000_000].map(sizeCategory)).toEqual([
-      'n<1K',
-      '1K<n<10K',
-      '10K<n<100K',
-      '100K<n<1M',
-      '10M<n<100M',
-    ]);
   });
 });

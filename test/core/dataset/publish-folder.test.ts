@@ -3,13 +3,14 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { PublishedRowsEncoder, RawGeneratedRows } from '../../../core/dataset/dataset-rows.js';
+import { PublishedRowsEncoder } from '../../../core/dataset/dataset-rows.js';
 import {
   defaultPublishTarget,
   parsePublishTarget,
   publishDataset,
 } from '../../../core/dataset/publish-dataset.js';
 import { DATASET_MARKER } from '../../../core/dataset/publish-folder.js';
+import { RawGeneratedRows } from '../../../core/dataset/raw-generated-rows.js';
 import { ValidationError } from '../../../core/errors.js';
 import { readArrowBatches } from '../../../core/io/index.js';
 import { type SplitFixture, splitFixture } from '../../helpers/publish-fixture.js';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
+import { evaluationChartSpecs } from '../../../core/evaluation/chart-specs.js';
 import { type EvaluationRow, evaluateTagSets } from '../../../core/evaluation/evaluation.js';
 import {
   encodePng,
-  evaluationChartSpecs,
   renderEvaluationCharts,
   renderVegaLiteSvg,
   svgToPng,
