@@ -9,6 +9,7 @@ import {
 import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { runGenerationChunk } from './chunk-runner.js';
 import { maybeFailAtStart } from './instrumentation.js';
+import { tagBias } from './latent-setup.js';
 import { artifactStore, runCatalogue, runSeededCounts, runTaxonomy } from './run-inputs.js';
 
 export function makeGenerateSeededChunk(inference: InferenceSettings) {
@@ -20,6 +21,7 @@ export function makeGenerateSeededChunk(inference: InferenceSettings) {
     const catalogue = runCatalogue(store, job.runId, taxonomy);
     const counts = runSeededCounts(store, job.runId, taxonomy);
     const seedCategories = job.seedCategories.map((c) => taxonomy.categories.indexOf(c));
+    const bias = await tagBias(job, runner, taxonomy, store);
     const result = await runGenerationChunk({
       activity: 'generateSeededChunk',
       store,
@@ -40,6 +42,8 @@ export function makeGenerateSeededChunk(inference: InferenceSettings) {
           catalogue,
           counts,
           seedCategories,
+          bias,
+          temperatureMode: job.temperatureMode,
         }),
     });
     return {

@@ -1,6 +1,7 @@
 // Every activity, built once per worker process around that worker's settings. Each stage
 // lives in its own file, named after the stage.
 import type { Device, InferenceSettings } from '../core/generation/index.js';
+import { makeCalibrateTags } from './calibrate-tags.js';
 import { cleanupRun } from './cleanup-run.js';
 import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     train,
     loadInputs,
     fitCounts,
+    calibrateTags: makeCalibrateTags(deps),
     generateSeededChunk: makeGenerateSeededChunk(deps),
     generateLatentChunk: makeGenerateLatentChunk(deps),
     dedupe,

@@ -5,20 +5,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { RunConfig } from '../core/config.js';
 import { describeCountModel } from '../core/counts/index.js';
-import type { DatasetCardInfo } from '../core/dataset/index.js';
+import type { CardGeneration, DatasetCardInfo } from '../core/dataset/index.js';
 import {
   parsePublishTarget,
   publishDataset,
   SPLIT_NAMES,
   validateSplitRatios,
 } from '../core/dataset/index.js';
-import { runKey } from '../core/io/index.js';
-import type { PublishSummary, SplitSummary } from '../core/run-types.js';
+import { type ArtifactStore, runKey } from '../core/io/index.js';
+import { chunkJobBase, type PublishSummary, type SplitSummary } from '../core/run-types.js';
 import { version } from '../core/version.js';
 import { readModelPackMeta } from '../models/model-pack.js';
 import type { DedupeReport } from './dedupe.js';
 import { REPORT_FILES } from './evaluate.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
+import { calibrationKey } from './latent-setup.js';
 import { artifactStore, RUN_FILES, runCountModel, runTaxonomy } from './run-inputs.js';
 import type { SplitReport } from './split.js';
 
@@ -93,8 +94,9 @@ export async function publish(params: {
           meta.provenance.kind === 'imported'
             ? `imported from \`${meta.provenance.source}\``
             : `trained by ${meta.createdWith}`
-        }. Selection policy: \`${config.generation.selection}\`; latent tag counts: \`${config.generation.countCoupling}\`.`,
+        }.`,
       },
+      generation: cardGeneration(config, runId, store),
       countModel: {
         kind: countModel.kind,
         // The card names files, not this machine's paths (the dataset must not depend on them).
@@ -126,5 +128,32 @@ export async function publish(params: {
     files: result.files.length,
     bytes: result.files.reduce((n, f) => n + f.bytes, 0),
     commit: result.commit,
+  };
+}
+
+/** The card's generation section: settings, and each temperature's calibration as it was fitted. */
+function cardGeneration(config: RunConfig, runId: string, store: ArtifactStore): CardGeneration {
+  const g = config.generation;
+  const corpus = chunkJobBase(runId, config).corpus;
+  return {
+    preset: config.preset,
+    temperatureMode: g.temperatureMode,
+    latentPrior: g.latent.prior,
+    selection: g.selection,
+    countCoupling: g.countCoupling,
+    corpus:
+      corpus && (g.latent.prior === 'corpus' || g.calibration.enabled)
+        ? basename(corpus.path)
+        : undefined,
+    calibration: g.calibration.enabled
+      ? {
+          steps: g.calibration.steps,
+          rows: g.calibration.rows,
+          temperatures: g.temperatures.map((temperature, i) => {
+            const { meanJs } = store.readJson<{ meanJs: number[] }>(calibrationKey(runId, i));
+            return { temperature, before: meanJs[0], after: Math.min(...meanJs) };
+          }),
+        }
+      : undefined,
   };
 }

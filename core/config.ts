@@ -10,10 +10,19 @@ import { z } from 'zod';
 import { NOTEBOOK_COUNT_PARAMS } from './counts/index.js';
 import { ValidationError } from './errors.js';
 
-/** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 /** Default `execution.checkpointSeconds`: the work a retried chunk may lose. */
 export const DEFAULT_CHECKPOINT_SECONDS = 10;
 
+/** Temperature bounds: below 1e-3 the decoder's logits / T overflow float32. */
+export const MIN_TEMPERATURE = 1e-3;
+export const MAX_TEMPERATURE = 1000;
+/** Latent rows per run: a bound the plan, the history and the dedupe bitmap stay well within. */
+export const MAX_LATENT_ROWS = 1e10;
+/** Chunk activities per temperature: each adds events to its child's history (51,200 at most). */
+export const MAX_CHUNKS_PER_TEMPERATURE = 10_000;
+export const MAX_CHUNK_ROWS = 10_000_000;
+
+/** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
 
 /** The notebook's hard-coded count model (`generate_synthetic_correlated_data`), as config. */
@@ -24,6 +33,55 @@ export const NOTEBOOK_COUNTS_CONFIG = {
   maxCounts: { ...NOTEBOOK_COUNT_PARAMS.maxCounts },
   correlation: NOTEBOOK_COUNT_PARAMS.correlation.map((row) => [...row]),
 };
+
+export type Preset = 'tagflow' | 'notebook';
+
+/**
+ * The generation settings each preset gives the fields a config leaves unset. `tagflow`: the best
+ * measured (docs/quality.md); `notebook`: the seed notebook's policies exactly.
+ */
+export const PRESETS = {
+  tagflow: {
+    temperatureMode: 'spread',
+    latent: { prior: 'corpus' },
+    calibration: { enabled: true },
+    selection: 'topk',
+    countCoupling: 'independent',
+  },
+  notebook: {
+    temperatureMode: 'decoder',
+    latent: { prior: 'standard' },
+    calibration: { enabled: false },
+    selection: 'topk',
+    countCoupling: 'independent',
+  },
+} as const satisfies Record<Preset, object>;
+
+/** What `tagflow` falls back to for a run with no corpus (explicit count parameters only). */
+const NO_CORPUS = { latent: { prior: 'standard' }, calibration: { enabled: false } } as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Fills the generation fields a raw config leaves unset from its preset (unknown presets pass through to validation). */
+export function applyPreset(raw: Record<string, unknown>): Record<string, unknown> {
+  const name = raw.preset ?? 'tagflow';
+  const preset = PRESETS[name as Preset];
+  if (!preset) return raw;
+  const generation = isRecord(raw.generation) ? raw.generation : {};
+  if (raw.generation !== undefined && !isRecord(raw.generation)) return raw;
+  const merged: Record<string, unknown> = { ...generation };
+  // Without a corpus there is nothing to centre z on or calibrate against: N(0, T²·I), no bias.
+  const counts = isRecord(raw.counts) ? raw.counts : {};
+  const hasCorpus = generation.corpus !== undefined || counts.mode === 'fit';
+  const defaults = hasCorpus ? preset : { ...preset, ...NO_CORPUS };
+  for (const [key, value] of Object.entries(defaults)) {
+    const own = generation[key];
+    if (own === undefined) merged[key] = isRecord(value) ? { ...value } : value;
+    else if (isRecord(value) && isRecord(own)) merged[key] = { ...value, ...own };
+  }
+  return { ...raw, generation: merged };
+}
 
 const path = z.string().min(1, 'must be a non-empty path');
 const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -80,12 +138,30 @@ export const RunConfigSchema = z
       })
       .strict()
       .default({ enabled: false, config: {} }),
+    /** Which generation settings unset fields take: tagflow's measured best, or the notebook's. */
+    preset: z
+      .enum(['tagflow', 'notebook'], {
+        error: (issue) => `must be "tagflow" or "notebook", got ${JSON.stringify(issue.input)}`,
+      })
+      .default('tagflow'),
     generation: z
       .object({
         temperatures: z
-          .array(z.number().positive('must be > 0'))
+          .array(
+            z
+              .number()
+              .min(MIN_TEMPERATURE, `must be ≥ ${MIN_TEMPERATURE}`)
+              .max(MAX_TEMPERATURE, `must be ≤ ${MAX_TEMPERATURE}`),
+          )
           .min(1)
           .default(NOTEBOOK_TEMPERATURES),
+        /**
+         * What a temperature does: `spread` scales the latent noise around z's centre (the decoder
+         * runs at 1); `decoder` divides the decoder's logits (the notebook's; no effect on `topk`).
+         */
+        temperatureMode: z.enum(['spread', 'decoder']).default(PRESETS.tagflow.temperatureMode),
+        /** The corpus latent centres and tag calibration come from (default: counts.reference). */
+        corpus: path.optional(),
         seeded: z
           .object({
             enabled: z.boolean().default(true),
@@ -98,12 +174,25 @@ export const RunConfigSchema = z
           .object({
             enabled: z.boolean().default(true),
             /** Total latent rows, spread evenly over the temperatures (default: catalogue rows × temperatures). */
-            rows: positiveInt.optional(),
+            rows: positiveInt.max(MAX_LATENT_ROWS, `must be ≤ ${MAX_LATENT_ROWS}`).optional(),
+            /** z's centre: a random corpus row's encoder posterior (`corpus`), or 0 (`standard`, N(0, I)). */
+            prior: z.enum(['corpus', 'standard']).default(PRESETS.tagflow.latent.prior),
           })
           .strict()
-          .default({ enabled: true }),
-        /** How tags are chosen from the decoded probabilities: the notebook's top-k, or sampling. */
-        selection: z.enum(['topk', 'sample']).default('topk'),
+          .default({ enabled: true, prior: PRESETS.tagflow.latent.prior }),
+        /** Per-tag decoder bias fitted so that selected tag frequencies match the corpus. */
+        calibration: z
+          .object({
+            enabled: z.boolean().default(PRESETS.tagflow.calibration.enabled),
+            /** Fixed-point steps of the bias fit. */
+            steps: positiveInt.max(50, 'must be ≤ 50').default(8),
+            /** Calibration rows per temperature. */
+            rows: positiveInt.max(1 << 20, `must be ≤ ${1 << 20}`).default(16_384),
+          })
+          .strict()
+          .default({ enabled: PRESETS.tagflow.calibration.enabled, steps: 8, rows: 16_384 }),
+        /** How tags are chosen from the decoded probabilities: top-k, or sampling (Gumbel-top-k). */
+        selection: z.enum(['topk', 'sample']).default(PRESETS.tagflow.selection),
         /**
          * Latent rows' tag counts: drawn from the count model independently of z (the notebook's
          * way), or coupled to the decoded probabilities (core/generation/count-coupling.ts).
@@ -113,17 +202,19 @@ export const RunConfigSchema = z
             error: (issue) =>
               `must be "independent" or "coupled", got ${JSON.stringify(issue.input)}`,
           })
-          .default('independent'),
+          .default(PRESETS.tagflow.countCoupling),
         batchSize: positiveInt.max(65_536).default(2048),
-        chunkRows: positiveInt.default(5000),
+        chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).default(5000),
       })
       .strict()
       .default({
         temperatures: NOTEBOOK_TEMPERATURES,
+        temperatureMode: PRESETS.tagflow.temperatureMode,
         seeded: { enabled: true, seedCategories: ['genre', 'instrument', 'mood'] },
-        latent: { enabled: true },
-        selection: 'topk',
-        countCoupling: 'independent',
+        latent: { enabled: true, prior: PRESETS.tagflow.latent.prior },
+        calibration: { enabled: PRESETS.tagflow.calibration.enabled, steps: 8, rows: 16_384 },
+        selection: PRESETS.tagflow.selection,
+        countCoupling: PRESETS.tagflow.countCoupling,
         batchSize: 2048,
         chunkRows: 5000,
       }),
@@ -183,6 +274,35 @@ export const RunConfigSchema = z
         message: `train + validation + test must sum to 1 (got ${train} + ${validation} + ${test} = ${train + validation + test})`,
       });
     }
+    const g = config.generation;
+    const corpus = g.corpus ?? (config.counts.mode === 'fit' ? config.counts.reference : undefined);
+    if (!corpus && g.latent.prior === 'corpus') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generation', 'latent', 'prior'],
+        message:
+          '"corpus" needs a corpus: set generation.corpus (or counts.mode: fit with counts.reference), or use prior: standard',
+      });
+    }
+    if (!corpus && g.calibration.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generation', 'calibration', 'enabled'],
+        message:
+          'calibration needs a corpus: set generation.corpus (or counts.mode: fit with counts.reference), or enabled: false',
+      });
+    }
+    if (g.latent.enabled && g.latent.rows !== undefined) {
+      const perTemperature = Math.ceil(g.latent.rows / g.temperatures.length);
+      const chunks = Math.ceil(perTemperature / g.chunkRows);
+      if (chunks > MAX_CHUNKS_PER_TEMPERATURE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['generation', 'chunkRows'],
+          message: `${g.latent.rows} latent rows over ${g.temperatures.length} temperatures make ${chunks} chunks a temperature, more than ${MAX_CHUNKS_PER_TEMPERATURE}; set chunkRows to at least ${Math.ceil(perTemperature / MAX_CHUNKS_PER_TEMPERATURE)}`,
+        });
+      }
+    }
     if (!config.generation.seeded.enabled && !config.generation.latent.enabled) {
       ctx.addIssue({
         code: 'custom',
@@ -204,7 +324,7 @@ function formatPath(segments: readonly PropertyKey[]): string {
 
 /** Validates a parsed config; `source` names it in errors. Relative paths stay relative. */
 export function parseRunConfig(value: unknown, source = 'config'): RunConfig {
-  const result = RunConfigSchema.safeParse(value);
+  const result = RunConfigSchema.safeParse(isRecord(value) ? applyPreset(value) : value);
   if (!result.success) {
     const lines = result.error.issues.map(
       (issue) => `  ${formatPath(issue.path)}: ${issue.message}`,
@@ -235,6 +355,7 @@ export function resolveRunConfig(config: RunConfig, baseDir: string): RunConfig 
   if (out.counts.mode === 'fit') out.counts.reference = absolute(baseDir, out.counts.reference);
   out.model.pack = absolute(baseDir, config.model.pack);
   if (out.train.corpus) out.train.corpus = absolute(baseDir, out.train.corpus);
+  if (out.generation.corpus) out.generation.corpus = absolute(baseDir, out.generation.corpus);
   if (out.evaluate.reference) out.evaluate.reference = absolute(baseDir, out.evaluate.reference);
   out.output.target = absoluteTarget(baseDir, config.output.target ?? `file://out/${config.name}`);
   out.artifacts = absolute(baseDir, config.artifacts);

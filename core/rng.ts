@@ -32,6 +32,8 @@ export const Stage = {
   CountSample: 8,
   /** Latent vectors of the calibration sample of z-coupled counts (core/generation/count-coupling.ts). */
   CountCoupling: 9,
+  /** The corpus row whose encoder posterior centres a latent row's z (latent prior `corpus`). */
+  LatentPrior: 10,
 } as const;
 export type StageId = (typeof Stage)[keyof typeof Stage];
 

@@ -67,7 +67,25 @@ export interface ChunkJob {
   seedCategories: string[];
   /** Seconds between part files; absent in jobs scheduled before the option existed: 0. */
   checkpointSeconds?: number;
+  /** What a temperature does; absent in jobs scheduled before the option existed: decoder. */
+  temperatureMode?: 'spread' | 'decoder';
+  /** z's centre for latent rows; absent: standard (N(0, I)). */
+  latentPrior?: 'corpus' | 'standard';
+  /** The corpus latent centres and tag calibration come from. */
+  corpus?: { path: string; tagColumns?: Record<string, string> };
+  /** Tag-frequency calibration settings; absent: no bias. */
+  calibration?: { steps: number; rows: number };
   chunk: PlannedChunk;
+}
+
+/** A temperature's tag calibration, as the calibrate activity wrote it (calibration/t###.json). */
+export interface CalibrationSummary {
+  temperatureIndex: number;
+  temperature: number;
+  key: string;
+  /** Mean JS distance of the calibration sample's tag shares to the corpus's: no bias, fitted. */
+  meanJsBefore: number;
+  meanJsAfter: number;
 }
 
 export interface ChunkSummary {
@@ -83,6 +101,8 @@ export interface TemperatureSummary {
   temperature: number;
   rows: number;
   chunks: number;
+  /** The temperature's tag calibration, when the run calibrates. */
+  calibration?: CalibrationSummary;
 }
 
 export interface GroupCount {
@@ -175,5 +195,15 @@ export function chunkJobBase(runId: string, config: RunConfig): Omit<ChunkJob, '
     countCoupling: g.countCoupling,
     seedCategories: g.seeded.seedCategories,
     checkpointSeconds: config.execution.checkpointSeconds,
+    temperatureMode: g.temperatureMode,
+    latentPrior: g.latent.prior,
+    corpus: g.corpus
+      ? { path: g.corpus }
+      : config.counts.mode === 'fit'
+        ? { path: config.counts.reference, tagColumns: config.counts.tagColumns }
+        : undefined,
+    calibration: g.calibration.enabled
+      ? { steps: g.calibration.steps, rows: g.calibration.rows }
+      : undefined,
   };
 }

@@ -242,6 +242,13 @@ export async function generateTemperature({
     rowsPlanned: plan.seededRows + plan.latentRows,
     temperatures: [],
   }));
+  // Tag calibration first: every chunk of the temperature reads its bias.
+  const calibration = job.calibration
+    ? await gpu.calibrateTags({
+        ...job,
+        chunk: { temperatureIndex: plan.temperatureIndex, temperature: plan.temperature },
+      })
+    : undefined;
   const summaries = await mapWithConcurrency(
     plan.chunks,
     input.config.execution.maxParallelChunks,
@@ -278,5 +285,6 @@ export async function generateTemperature({
     temperature: plan.temperature,
     rows,
     chunks: summaries.length,
+    ...(calibration ? { calibration } : {}),
   };
 }

@@ -33,12 +33,87 @@ export interface DatasetCardInfo {
   split?: { ratios: SplitRatios; stratified: boolean };
   /** Optional: dedupe counts per temperature and mode, rendered as a table. */
   dedupeGroups?: DedupeGroupReport[];
+  /** Optional: the generation settings that shape rows, rendered in a section of their own. */
+  generation?: CardGeneration;
   /** Hub tags (default: music, music-tagging, synthetic, tags, beta-vae, tagflow). */
   tags?: string[];
   /** Hub task categories (default: text-to-audio). */
   taskCategories?: string[];
   /** `owner/name` on the Hub, for the loading snippet; set by the publisher for hf:// targets. */
   repoId?: string;
+}
+
+export interface CardGeneration {
+  preset: string;
+  temperatureMode: 'spread' | 'decoder';
+  latentPrior: 'corpus' | 'standard';
+  selection: 'topk' | 'sample';
+  countCoupling: 'independent' | 'coupled';
+  /** The corpus file's name (latent centres, calibration target). */
+  corpus?: string;
+  /** Per temperature: the calibration sample's mean JS to the corpus, without and with the bias. */
+  calibration?: {
+    steps: number;
+    rows: number;
+    temperatures: { temperature: number; before: number; after: number }[];
+  };
+}
+
+/** What the generation section of the card says. */
+export function generationMarkdown(g: CardGeneration): string {
+  const out = ['### Generation\n'];
+  out.push(
+    table(
+      ['setting', 'value'],
+      [
+        ['preset', `\`${g.preset}\``],
+        ['temperature', `\`${g.temperatureMode}\``],
+        ['latent prior', `\`${g.latentPrior}\`${g.corpus ? ` (${g.corpus})` : ''}`],
+        ['selection', `\`${g.selection}\``],
+        ['latent tag counts', `\`${g.countCoupling}\``],
+        [
+          'tag calibration',
+          g.calibration
+            ? `${g.calibration.steps} steps on ${g.calibration.rows} rows a temperature`
+            : 'none',
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    g.latentPrior === 'corpus'
+      ? 'Each *latent* row is centred on a random corpus row: z = μ(x) + T·σ(x)·ε, with μ, σ the encoder’s posterior for that row’s tags, so latent rows follow the corpus’s aggregate posterior rather than N(0, I).'
+      : `Each *latent* row decodes z ~ N(0, ${g.temperatureMode === 'spread' ? 'T²·I' : 'I'}).`,
+  );
+  if (g.temperatureMode === 'spread') {
+    out.push(
+      '\nThe temperature scales the spread of z around its centre (ε’s scale; the decoder runs at 1): low temperatures stay close to the centre (rows like their seed track or corpus row, more repeats), high ones stray further (more novel rows, looser co-occurrence).',
+    );
+  } else {
+    out.push(
+      g.selection === 'topk'
+        ? '\nThe temperature divides the decoder’s logits. With `topk` selection it has no effect on which tags are chosen (the top k of σ(logit / T) are the top k of the logits for every T > 0): the temperatures are repeated draws of one distribution.'
+        : '\nThe temperature divides the decoder’s logits: low temperatures sharpen the sampling probabilities, high ones flatten them.',
+    );
+  }
+  if (g.calibration) {
+    out.push(
+      '\nA per-tag bias on the decoder’s logits was fitted per temperature so that the tags selected for a calibration sample occur in the corpus’s proportions (mean JS distance of tag shares to the corpus, without → with the bias):\n',
+    );
+    out.push(
+      table(
+        ['temperature', 'without bias', 'with bias'],
+        g.calibration.temperatures.map((t) => [
+          t.temperature,
+          t.before.toFixed(3),
+          t.after.toFixed(3),
+        ]),
+      ),
+    );
+  }
+  out.push('');
+  return out.join('\n');
 }
 
 export interface CardSplitInfo {
@@ -172,6 +247,7 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
           'taxonomy',
           `\`${info.taxonomy.hash}\` (${info.taxonomy.categories.length} categories: ${info.taxonomy.categories.join(', ')}; ${int(info.taxonomy.tags)} tags)`,
         ],
+        ...(info.generation ? [['preset', `\`${info.generation.preset}\``]] : []),
         ['count model', info.countModel.kind],
         ['temperatures', info.temperatures.join(', ')],
         ['rows generated', int(info.rowsGenerated)],
@@ -183,10 +259,11 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
     '\nRows come in two modes. *seeded* rows start from a real catalogue track: seed tags are ' +
       'drawn from the track’s own tags, encoded with the VAE, and the decoded probabilities ' +
       'at the given temperature complete the tag set up to the requested count per category ' +
-      '(top-k, seed tags excluded). *latent* rows decode z ~ N(0, I) at the given temperature ' +
-      'and take the top-k per category. Requested tag counts per category come from the count ' +
+      '(seed tags excluded). *latent* rows decode a latent vector (see Generation) and ' +
+      'select tags per category the same way. Requested tag counts per category come from the count ' +
       'model (a Gaussian copula over the per-category counts).\n',
   );
+  if (info.generation) made.push(generationMarkdown(info.generation));
   made.push(`### Model\n\n${info.model.summary.trim()}\n`);
   made.push(
     `Provenance:\n\n\`\`\`json\n${JSON.stringify(info.model.provenance, null, 2)}\n\`\`\`\n`,

@@ -178,6 +178,8 @@ export const DEFAULT_EXACT_DISTINCT_LIMIT = 1 << 22;
 export class DistinctSets {
   private exactSet: KeySet64 | null = new KeySet64();
   private novelExact = 0;
+  /** Rows (not sets) whose tag set occurs in the reference: copies of a reference row. */
+  private copiedRows = 0;
   private allSketch: HyperLogLog | null = null;
   private novelSketch: HyperLogLog | null = null;
 
@@ -197,6 +199,7 @@ export class DistinctSets {
 
   add(hi: number, lo: number): void {
     const novel = this.reference === null || !this.reference.has(hi, lo);
+    if (!novel) this.copiedRows++;
     if (this.exactSet) {
       if (this.exactSet.add(hi, lo) && novel) this.novelExact++;
       if (this.exactSet.size > this.exactLimit) this.switchToSketches();
@@ -204,6 +207,11 @@ export class DistinctSets {
     }
     this.allSketch!.add(hi, lo);
     if (novel) this.novelSketch!.add(hi, lo);
+  }
+
+  /** Rows added whose tag set occurs in the reference (exact, whatever the distinct tracking). */
+  get copies(): number {
+    return this.copiedRows;
   }
 
   /** Number of distinct sets (estimated once no longer exact). */

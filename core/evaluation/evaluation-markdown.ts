@@ -39,6 +39,7 @@ function headlineCells(m: MetricSet): string[] {
     `${fixed(m.uniqueRatio)}${m.distinctExact ? '' : ' ≈'}`,
     percent(m.tagCoverage),
     `${percent(m.novelty)}${m.distinctExact ? '' : ' ≈'}`,
+    percent(m.copiedRows ?? 0),
     fixed(m.meanTagsPerRow, 2),
   ];
 }
@@ -74,7 +75,7 @@ export function evaluationMarkdown(
       'Max W1: the largest per-category Wasserstein-1 distance between tags-per-row ' +
       'histograms, in tags (lower is better). Unique: distinct tag sets per row. Coverage: ' +
       'share of the taxonomy that occurs. Novel: share of the distinct tag sets absent from ' +
-      'the reference.',
+      'the reference. Copies: share of rows whose tag set is exactly a reference row’s.',
   );
   out.push('');
 
@@ -86,9 +87,10 @@ export function evaluationMarkdown(
     'unique',
     'coverage',
     'novel',
+    'copies',
     'tags/row',
   ];
-  const align: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const align: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const labels = temperatureLabels(report);
   const rows: string[][] = [['**all**', '', ...headlineCells(report.overall)]];
   for (const mode of modes) {

@@ -8,7 +8,8 @@
 //   frequency distributions, and Wasserstein-1 distance between the tag-count histograms;
 // - Pearson correlation between the co-occurrence rates of all D·(D−1)/2 tag pairs;
 // - unique ratio (distinct tag sets / rows), tag coverage (tags seen at least once / D),
-//   novelty (share of the distinct tag sets that never occur in the reference), mean tags
+//   novelty (share of the distinct tag sets that never occur in the reference), copied rows
+//   (share of rows whose set is a reference row's), mean tags
 //   per row.
 //
 // Groups are keyed by temperature *index*: a temperature list may repeat a value (the
@@ -38,6 +39,8 @@ export interface MetricSet {
   tagCoverage: number;
   /** Share of the distinct tag sets that do not occur in the reference. */
   novelty: number;
+  /** Share of rows whose tag set is exactly a reference row's: copying is not fidelity. */
+  copiedRows: number;
   meanTagsPerRow: number;
   distinctSets: number;
   /** False when the distinct counts are HyperLogLog estimates (very many distinct sets). */
@@ -155,6 +158,7 @@ export function compareTagSetStats(generated: TagSetStats, reference: TagSetStat
     uniqueRatio: Math.min(1, distinct / generated.rows),
     tagCoverage: covered / taxonomy.size,
     novelty: distinct === 0 ? 0 : Math.min(1, generated.distinct.novelCount / distinct),
+    copiedRows: generated.rows === 0 ? 0 : generated.distinct.copies / generated.rows,
     meanTagsPerRow: occurrences / generated.rows,
     distinctSets: distinct,
     distinctExact: generated.distinct.exact,

@@ -53,7 +53,11 @@ export interface RowSeeds {
   tags: Uint16Array;
   counts: Uint8Array;
   S: number;
+  /** Whether `select` skips them (default true; false for a corpus row that only places z). */
+  exclude?: boolean;
 }
+
+export declare function applyTagBias(probs: Float32Array, n: number, bias: Float32Array): void;
 
 /**
  * One batch of generation: n rows at their temperatures. z (latent) or ε (seeded, when `seeds`
@@ -71,6 +75,10 @@ export interface GenerateRequest {
    * `select` skips them.
    */
   seeds?: RowSeeds;
+  /** Scales ε around the posterior mean (with seeds) or z itself (without); default 1. */
+  spread?: number;
+  /** Per-tag logit bias applied to the probabilities before selection (inputDim values). */
+  bias?: Float32Array;
   /** Select with `topk` and return the tags instead of the probabilities. */
   select?: {
     /** Per category its first and end tag, as i32 pairs. */

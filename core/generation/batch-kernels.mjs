@@ -95,6 +95,22 @@ export class TopkKernel {
   }
 }
 
+/**
+ * A logit bias on an n×D matrix of probabilities, in place: σ(logit(p) + b) computed as
+ * p·e^b / (p·e^b + 1 − p), finite at p = 0 and 1 (core/generation/tag-calibration.ts fits b).
+ */
+export function applyTagBias(probs, n, bias) {
+  const D = bias.length;
+  const weight = Float64Array.from(bias, (b) => Math.exp(b));
+  for (let r = 0; r < n; r++) {
+    const base = r * D;
+    for (let j = 0; j < D; j++) {
+      const pw = probs[base + j] * weight[j];
+      probs[base + j] = pw / (pw + 1 - probs[base + j]);
+    }
+  }
+}
+
 /** A session's kernels, from their compiled modules (see GenerateKernelSpec). */
 export function openKernels(spec) {
   return { normals: new NormalKernel(spec.ziggurat, spec.tables), topk: new TopkKernel(spec.topk) };
@@ -108,9 +124,11 @@ export function openKernels(spec) {
  * `maxRows` rows.
  */
 export async function generateBatch(kernels, run, maxRows, request) {
-  const { n, latentDim: L, inputDim: D, temperature, states, seeds, select } = request;
+  const { n, latentDim: L, inputDim: D, temperature, states, seeds, select, bias } = request;
+  const spread = request.spread ?? 1;
   const z = new Float32Array(n * L);
   kernels.normals.fill(states, n, L, z);
+  if (spread !== 1 && !seeds) for (let j = 0; j < n * L; j++) z[j] *= spread;
   const probs = n <= maxRows ? undefined : new Float32Array(n * D);
   let last;
   for (let start = 0; start < n; start += maxRows) {
@@ -125,7 +143,11 @@ export async function generateBatch(kernels, run, maxRows, request) {
       const { mu, logvar } = await run('encoder', { x: { data: x, dims: [rows, D] } });
       // ε is read before z overwrites it, value by value: the same doubles, rounded to
       // float32 like every model input.
-      for (let j = 0; j < rows * L; j++) zPart[j] = mu[j] + Math.exp(0.5 * logvar[j]) * zPart[j];
+      if (spread === 1)
+        for (let j = 0; j < rows * L; j++) zPart[j] = mu[j] + Math.exp(0.5 * logvar[j]) * zPart[j];
+      else
+        for (let j = 0; j < rows * L; j++)
+          zPart[j] = mu[j] + spread * Math.exp(0.5 * logvar[j]) * zPart[j];
     }
     const out = await run('decoder', {
       z: { data: zPart, dims: [rows, L] },
@@ -135,15 +157,17 @@ export async function generateBatch(kernels, run, maxRows, request) {
     else last = out.probs;
   }
   const all = probs ?? last ?? new Float32Array(0);
+  if (bias) applyTagBias(all, n, bias);
   if (!select) return { probs: all };
+  const excluded = seeds && seeds.exclude !== false ? seeds : undefined;
   const selected = kernels.topk.select(
     {
       probs: all,
       n,
       requests: select.requests,
-      seeds: seeds?.tags,
-      seedCounts: seeds?.counts,
-      S: seeds?.S,
+      seeds: excluded?.tags,
+      seedCounts: excluded?.counts,
+      S: excluded?.S,
     },
     select.ranges,
     D,

@@ -32,16 +32,19 @@ import { GeneratedRowsBuilder, Mode } from '../rows/index.js';
 import type { GeneratedBatch, GenerateRequest } from './batch-kernels.mjs';
 import { BatchSelector, type BatchTags } from './batch-selector.js';
 import type { CoupledCountSampler } from './count-coupling.js';
+import {
+  type LatentBuffers,
+  LatentInputs,
+  type LatentPrior,
+  type RowCountSampler,
+  type TemperatureMode,
+  temperatureSettings,
+} from './latent-inputs.js';
 import type { SelectionPolicy } from './selection.js';
 
 /** What generation needs from a model: one batch of generation (VaeSession.generate). */
 export interface VaeRunner {
   generate(request: GenerateRequest): Promise<GeneratedBatch>;
-}
-
-/** Draws one row of requested tag counts (one per category) from a stream. */
-export interface RowCountSampler {
-  sampleRow(stream: RowStream, out: Uint8Array, offset: number): void;
 }
 
 export interface ChunkSpec {
@@ -63,6 +66,10 @@ interface CommonParams {
   selection: SelectionPolicy;
   /** Resume: skip this many whole batches of the chunk (they were written before a retry). */
   startBatch?: number;
+  /** What the temperature does (default `decoder`, the notebook's). */
+  temperatureMode?: TemperatureMode;
+  /** Per-tag logit bias (tag-calibration.ts); none: the decoder's own probabilities. */
+  bias?: Float32Array;
 }
 
 export interface SeededParams extends CommonParams {
@@ -78,6 +85,8 @@ export interface LatentParams extends CommonParams {
   counts: RowCountSampler;
   /** z-coupled counts: when given, they replace `counts`' draws (same stream). */
   coupledCounts?: CoupledCountSampler;
+  /** z's centres (none: z ~ N(0, T²·I) under `spread`, N(0, I) under `decoder`). */
+  prior?: LatentPrior;
 }
 
 /** The number of batches a chunk is cut into. */
@@ -111,10 +120,10 @@ function batchRows(chunk: ChunkSpec, batchSize: number): number {
 }
 
 /** A batch whose inputs are prepared and whose model call is under way. */
-interface InFlight {
+interface InFlight<B = BatchBuffers> {
   first: number;
   n: number;
-  buffers: BatchBuffers;
+  buffers: B;
   generated: Promise<GeneratedBatch>;
 }
 
@@ -122,17 +131,17 @@ interface InFlight {
  * Runs a chunk's batches two deep: batch b+1 goes to the model before batch b becomes rows, so
  * this thread's work overlaps the model's. Rows depend only on their own streams: same output.
  */
-async function* pipelined(
+async function* pipelined<B>(
   chunk: ChunkSpec,
   batchSize: number,
   startBatch: number,
-  makeBuffers: () => BatchBuffers,
-  launch: (first: number, n: number, buffers: BatchBuffers) => Promise<GeneratedBatch>,
-  finish: (batch: InFlight, generated: GeneratedBatch) => RecordBatch,
+  makeBuffers: () => B,
+  launch: (first: number, n: number, buffers: B) => Promise<GeneratedBatch>,
+  finish: (batch: InFlight<B>, generated: GeneratedBatch) => RecordBatch,
 ): AsyncGenerator<RecordBatch> {
   const batches = batchCount(chunk, batchSize);
-  const slots: BatchBuffers[] = [];
-  const start = (b: number): InFlight => {
+  const slots: B[] = [];
+  const start = (b: number): InFlight<B> => {
     const first = chunk.rowStart + b * batchSize;
     const n = Math.min(batchSize, chunk.rowEnd - first);
     slots[b % 2] ??= makeBuffers();
@@ -144,7 +153,7 @@ async function* pipelined(
   };
   let next = startBatch < batches ? start(startBatch) : undefined;
   for (let b = startBatch; b < batches; b++) {
-    const current = next as InFlight;
+    const current = next as InFlight<B>;
     next = b + 1 < batches ? start(b + 1) : undefined;
     yield finish(current, await current.generated);
   }
@@ -174,6 +183,10 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
   });
   const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.seeded);
   const stream = new RowStream();
+  const { decoderTemperature, spread } = temperatureSettings(
+    params.temperatureMode ?? 'decoder',
+    chunk.temperature,
+  );
 
   const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
     const { states, temperature, requests, seeds, seedCounts } = buffers;
@@ -202,7 +215,7 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
       }
       seedCounts[i] = s;
       stream.writeState(states, i * 4); // ε continues the row's stream after the seed draws
-      temperature[i] = chunk.temperature;
+      temperature[i] = decoderTemperature;
     }
     return runner.generate({
       n,
@@ -211,6 +224,8 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
       temperature: temperature.subarray(0, n),
       states: states.subarray(0, n * 4),
       seeds: { tags: seeds.subarray(0, n * S), counts: seedCounts.subarray(0, n), S },
+      ...(spread !== 1 ? { spread } : {}),
+      ...(params.bias ? { bias: params.bias } : {}),
       select: selector.remote
         ? { ranges: selector.ranges, requests: requests.subarray(0, n * C) }
         : undefined,
@@ -254,38 +269,39 @@ export function generateSeededBatches(params: SeededParams): AsyncGenerator<Reco
 
 /** Latent generation of one chunk, one RecordBatch per model batch. */
 export function generateLatentBatches(params: LatentParams): AsyncGenerator<RecordBatch> {
-  const { runner, latentDim: L, taxonomy, seed, chunk, batchSize, coupledCounts } = params;
+  const { runner, latentDim, taxonomy, seed, chunk, batchSize, coupledCounts } = params;
   const C = taxonomy.categories.length;
   const D = taxonomy.size;
-  const t = chunk.temperatureIndex;
-  const zStreams = new StreamFamily({ seed, stage: Stage.Latent, temperatureIndex: t });
-  const countStreams = new StreamFamily({ seed, stage: Stage.LatentCounts, temperatureIndex: t });
+  const inputs = new LatentInputs({
+    taxonomy,
+    latentDim,
+    seed,
+    temperatureIndex: chunk.temperatureIndex,
+    temperature: chunk.temperature,
+    temperatureMode: params.temperatureMode ?? 'decoder',
+    prior: params.prior,
+    bias: params.bias,
+  });
+  const countStreams = inputs.countStreams;
   const selector = new BatchSelector(taxonomy, params.selection, seed, chunk, Mode.latent);
   const stream = new RowStream();
   // With z-coupled counts the requests come after the probabilities: selection stays here.
   const selectThere = selector.remote && !coupledCounts;
 
-  const launch = function launchBatch(first: number, n: number, buffers: BatchBuffers) {
-    const { states, temperature, requests } = buffers;
-    for (let i = 0; i < n; i++) {
-      const row = first + i;
-      zStreams.seek(stream, row).writeState(states, i * 4);
-      if (!coupledCounts) params.counts.sampleRow(countStreams.seek(stream, row), requests, i * C);
-      temperature[i] = chunk.temperature;
-    }
+  const launch = function launchBatch(first: number, n: number, buffers: LatentBuffers) {
+    const request = inputs.fill(first, n, buffers, coupledCounts ? undefined : params.counts);
     return runner.generate({
-      n,
-      latentDim: L,
-      inputDim: D,
-      temperature: temperature.subarray(0, n),
-      states: states.subarray(0, n * 4),
+      ...request,
       select: selectThere
-        ? { ranges: selector.ranges, requests: requests.subarray(0, n * C) }
+        ? { ranges: selector.ranges, requests: buffers.requests.subarray(0, n * C) }
         : undefined,
     });
   };
 
-  const finish = function finishBatch({ first, n, buffers }: InFlight, generated: GeneratedBatch) {
+  const finish = function finishBatch(
+    { first, n, buffers }: InFlight<LatentBuffers>,
+    generated: GeneratedBatch,
+  ) {
     const { requests } = buffers;
     let selected: BatchTags;
     if ('tags' in generated) selected = { ...generated, packed: true };
@@ -321,6 +337,6 @@ export function generateLatentBatches(params: LatentParams): AsyncGenerator<Reco
   };
 
   const rows = batchRows(chunk, batchSize);
-  const buffers = () => new BatchBuffers(taxonomy, rows, 0);
+  const buffers = () => inputs.buffers(rows);
   return pipelined(chunk, batchSize, params.startBatch ?? 0, buffers, launch, finish);
 }

@@ -20,9 +20,10 @@ function exact<T extends Float32Array | Int32Array | Uint16Array | Uint8Array>(d
 
 /** A generate request whose arrays are exact (see `exact`), to be posted to a thread. */
 function exactRequest(request: GenerateRequest): GenerateRequest {
-  const { temperature, states, seeds, select } = request;
+  const { temperature, states, seeds, select, bias } = request;
   return {
     ...request,
+    bias: bias && exact(bias),
     temperature: exact(temperature),
     states: exact(states),
     seeds: seeds && { ...seeds, tags: exact(seeds.tags), counts: exact(seeds.counts) },

@@ -125,6 +125,13 @@ export function batchedSession(
         const C = select.ranges.length / 2;
         checkRows(n, 'generate: requests', select.requests.length, C);
       }
+      const { spread, bias } = request;
+      if (spread !== undefined && !(spread > 0 && Number.isFinite(spread))) {
+        throw new ValidationError(`generate: spread must be a finite number > 0, got ${spread}`);
+      }
+      if (bias && (bias.length !== D || !bias.every(Number.isFinite))) {
+        throw new ValidationError(`generate: bias must be ${D} finite values, got ${bias.length}`);
+      }
       return backend.generate(batchSize, request);
     },
   };

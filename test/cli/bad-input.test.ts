@@ -120,7 +120,25 @@ describe('bad input', () => {
     {
       what: 'a temperature ≤ 0',
       changes: () => ({ generation: { temperatures: [0.5, 1, 0] } }),
-      message: /generation\.temperatures\[2\]: must be > 0/,
+      message: /generation\.temperatures\[2\]: must be ≥ 0\.001/,
+      inWorkflow: false,
+    },
+    {
+      what: 'a temperature too small to divide logits by',
+      changes: () => ({ generation: { temperatures: [1e-320] } }),
+      message: /generation\.temperatures\[0\]: must be ≥ 0\.001/,
+      inWorkflow: false,
+    },
+    {
+      what: 'more latent rows than a run can plan',
+      changes: () => ({ generation: { latent: { rows: 9007199254740991 } } }),
+      message: /generation\.latent\.rows: must be ≤ 10000000000/,
+      inWorkflow: false,
+    },
+    {
+      what: 'an unknown preset',
+      changes: () => ({ preset: 'notbook' }),
+      message: /preset: must be "tagflow" or "notebook", got "notbook"/,
       inWorkflow: false,
     },
     {

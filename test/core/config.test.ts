@@ -49,7 +49,7 @@ describe('parseRunConfig', () => {
     });
     expect(message).toMatch(/^my\.yaml: invalid configuration/);
     expect(message).toContain('  seed: must be a whole number');
-    expect(message).toContain('  generation.temperatures[1]: must be > 0');
+    expect(message).toContain('  generation.temperatures[1]: must be ≥ 0.001');
     expect(message).toContain('  generation.batchSize: must be > 0');
     expect(message).toContain('  output.target: must start with file:// or hf://datasets/');
   });

@@ -134,6 +134,13 @@ describe('planRunGeneration and chunkJobBase', () => {
       countCoupling: 'coupled',
       seedCategories: config.generation.seeded.seedCategories,
       checkpointSeconds: 2.5,
+      temperatureMode: 'spread',
+      latentPrior: 'corpus',
+      corpus: {
+        path: config.counts.mode === 'fit' ? config.counts.reference : '',
+        tagColumns: undefined,
+      },
+      calibration: { steps: 8, rows: 16_384 },
     });
   });
 });

@@ -74,6 +74,9 @@ describe('distinct-set tracking', () => {
     expect(exact.exact).toBe(true);
     expect(exact.count).toBe(20_000);
     expect(exact.novelCount).toBe(17_500);
+    // Rows 2,500 … 4,999 (each added twice) are copies of reference sets, exactly, in both modes.
+    expect(exact.copies).toBe(5_000);
+    expect(bounded.copies).toBe(5_000);
     expect(bounded.exact).toBe(false);
     expect(bounded.keys).toBeNull();
     expect(Math.abs(bounded.count / 20_000 - 1)).toBeLessThan(0.03);

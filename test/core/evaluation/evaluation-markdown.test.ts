@@ -77,7 +77,17 @@ describe('evaluationMarkdown', () => {
       .slice(3, -1)
       .map((c) => c.trim());
     expect(m.cooccurrenceR).toBeCloseTo(1, 12);
-    expect(cells).toEqual(['2', '1.000', '0.000', '0.000', '1.000', '100.0 %', '0.0 %', '2.00']);
+    expect(cells).toEqual([
+      '2',
+      '1.000',
+      '0.000',
+      '0.000',
+      '1.000',
+      '100.0 %',
+      '0.0 %',
+      '100.0 %',
+      '2.00',
+    ]);
   });
 
   it('writes n/a where the correlation is undefined', () => {

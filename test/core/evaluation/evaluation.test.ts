@@ -65,6 +65,7 @@ describe('evaluateTagSets on a hand-computed case', () => {
     expect(m.uniqueRatio).toBe(0.75);
     expect(m.tagCoverage).toBe(1);
     expect(m.novelty).toBeCloseTo(2 / 3, 12); // {0} and {0,1,3} are not in the reference
+    expect(m.copiedRows).toBe(0.5); // both {0,2} rows are a reference row's set
     expect(m.meanTagsPerRow).toBe(2);
     expect(m.distinctExact).toBe(true);
   });
