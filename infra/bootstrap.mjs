@@ -31,6 +31,19 @@ function sha256(text) {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * The environment `npm ci` runs with. onnxruntime-node's install script has one job on Linux
+ * x64: download its CUDA libraries from nuget.org (the CPU ones ship in the npm package), which
+ * fails offline. package.json's `allowScripts` denies that script where npm supports the field
+ * (the npm 11.19 here does; older npm runs every install script), and this variable, which the
+ * script reads itself, skips the download either way. Not the npm config key
+ * `onnxruntime-node-install` (in .npmrc or as npm_config_onnxruntime_node_install): npm 11
+ * warns about config keys it does not know and says it will stop passing them on.
+ */
+export function npmCiEnv(env = process.env) {
+  return { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+}
+
 function ensureNpmPackages() {
   const lock = join(PROJECT_ROOT, 'package-lock.json');
   const stamp = join(PROJECT_ROOT, 'node_modules', '.tagflow-lock-sha256');
@@ -40,12 +53,7 @@ function ensureNpmPackages() {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: PROJECT_ROOT,
     stdio: 'inherit',
-    // onnxruntime-node's install script would download CUDA binaries; CPU needs none.
-    env: {
-      ...process.env,
-      ONNXRUNTIME_NODE_INSTALL: 'skip',
-      npm_config_onnxruntime_node_install: 'skip',
-    },
+    env: npmCiEnv(),
   });
   writeFileSync(stamp, want);
 }
