@@ -22,6 +22,8 @@ export interface TagCalibration {
 const MAX_BIAS = 12;
 /** Added to both shares in the update, so a tag the policy never picks moves by a bounded step. */
 const SHARE_FLOOR = 1e-4;
+/** The most one step moves a bias: larger jumps flip whole categories back and forth. */
+const MAX_STEP = 2;
 
 /** Each tag's share of its category: its count over the category's total (0 when empty). */
 export function categoryShares(taxonomy: Taxonomy, tagCounts: ArrayLike<number>): Float64Array {
@@ -79,7 +81,8 @@ export function fitTagBias(params: {
     meanJs.push(js);
     if (step === steps) break;
     for (let j = 0; j < D; j++) {
-      const move = Math.log((target[j] + SHARE_FLOOR) / (shares[j] + SHARE_FLOOR));
+      const ratio = Math.log((target[j] + SHARE_FLOOR) / (shares[j] + SHARE_FLOOR));
+      const move = Math.max(-MAX_STEP, Math.min(MAX_STEP, ratio));
       bias[j] = Math.max(-MAX_BIAS, Math.min(MAX_BIAS, bias[j] + move));
     }
   }
