@@ -7,6 +7,7 @@ import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
 import { evaluate } from './evaluate.js';
 import { fitCounts } from './fit-counts.js';
+import { makeGenerateConcepts } from './generate-concepts.js';
 import { makeGenerateLatentChunk } from './generate-latent.js';
 import { makeGenerateSeededChunk } from './generate-seeded.js';
 import { loadInputs } from './load-inputs.js';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     calibrateTags: makeCalibrateTags(deps),
     generateSeededChunk: makeGenerateSeededChunk(deps),
     generateLatentChunk: makeGenerateLatentChunk(deps),
+    generateConcepts: makeGenerateConcepts(deps),
     dedupe,
     split,
     evaluate,

@@ -3,6 +3,7 @@
 // catalogue with unknown tags or missing columns, a model pack built for another taxonomy, or
 // an output target that cannot be written ends the run here, as a non-retryable failure.
 
+import { basename } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../core/config.js';
 import { parsePublishTarget, preflightFolderTarget } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
@@ -33,6 +34,16 @@ export async function loadInputs({
         `generation.seeded.seedCategories: "${category}" is not a taxonomy category (${taxonomy.categories.join(', ')})`,
       );
     }
+  }
+  const concepts = config.generation.concepts;
+  if (concepts && concepts.tags !== 'all') {
+    concepts.tags.forEach((tag, i) => {
+      if (!taxonomy.index.has(tag)) {
+        throw new ValidationError(
+          `generation.concepts.tags[${i}]: "${tag}" is not a tag of the taxonomy ${basename(config.taxonomy)}`,
+        );
+      }
+    });
   }
   const meta = readModelPackMeta(config.model.pack);
   checkPackTaxonomy(config.model.pack, meta, taxonomy);

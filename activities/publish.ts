@@ -20,6 +20,7 @@ import type { DedupeReport } from './dedupe.js';
 import { REPORT_FILES } from './evaluate.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { calibrationKey } from './latent-setup.js';
+import { conceptCardParts } from './publish-concepts.js';
 import { artifactStore, RUN_FILES, runCountModel, runTaxonomy } from './run-inputs.js';
 import type { SplitReport } from './split.js';
 
@@ -74,6 +75,7 @@ export async function publish(params: {
     }
   }
 
+  const concepts = conceptCardParts(config, runId, store, taxonomy);
   const result = await publishDataset({
     target: config.output.target!,
     splitFiles: Object.fromEntries(
@@ -118,8 +120,9 @@ export async function publish(params: {
       toolVersion: version,
       split: { ratios: validateSplitRatios(config.split), stratified: config.split.stratify },
       dedupeGroups: dedupeReport.groups,
-      extraSections,
-      extraFiles,
+      extraSections: [...extraSections, ...concepts.extraSections],
+      extraFiles: [...extraFiles, ...concepts.extraFiles],
+      extraConfigs: concepts.extraConfigs,
     },
   });
   logActivityEvent({ activity: 'publish', event: 'finish', target: result.target });

@@ -203,6 +203,14 @@ export const RunConfigSchema = z
               `must be "independent" or "coupled", got ${JSON.stringify(issue.input)}`,
           })
           .default(PRESETS.tagflow.countCoupling),
+        /** Concept-targeted sets: per listed tag, positive rows that contain it and matched negatives. */
+        concepts: z
+          .object({
+            tags: z.union([z.literal('all'), z.array(z.string()).min(1)]),
+            rowsPerConcept: positiveInt.max(100_000, 'must be ≤ 100000').default(200),
+          })
+          .strict()
+          .optional(),
         batchSize: positiveInt.max(65_536).default(2048),
         chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).default(5000),
       })

@@ -106,3 +106,27 @@ export function planRunGeneration(
     chunkRows: generation.chunkRows,
   });
 }
+
+/** A part of the concept sets: concepts [start, end) of the run's concept list, one Parquet file. */
+export interface ConceptPart {
+  start: number;
+  end: number;
+  /** Artifact key relative to the run folder. */
+  key: string;
+}
+
+/** The concept parts: as many whole concepts (2 × rowsPerConcept rows each) as fit in chunkRows. */
+export function planConcepts(
+  concepts: number,
+  rowsPerConcept: number,
+  chunkRows: number,
+): ConceptPart[] {
+  const perPart = Math.max(1, Math.floor(chunkRows / (2 * rowsPerConcept)));
+  const parts = Math.ceil(concepts / perPart);
+  const width = Math.max(5, String(parts).length);
+  return Array.from({ length: parts }, (_, p) => ({
+    start: p * perPart,
+    end: Math.min(concepts, (p + 1) * perPart),
+    key: `concepts/train-${pad(p, width)}-of-${pad(parts, width)}.parquet`,
+  }));
+}

@@ -34,6 +34,10 @@ export const Stage = {
   CountCoupling: 9,
   /** The corpus row whose encoder posterior centres a latent row's z (latent prior `corpus`). */
   LatentPrior: 10,
+  /** Concept rows (generation.concepts): ε and the negative's corpus centre, per concept tag. */
+  Concept: 12,
+  /** Requested tag counts of concept rows, shared by a positive and its matched negative. */
+  ConceptCounts: 13,
 } as const;
 export type StageId = (typeof Stage)[keyof typeof Stage];
 

@@ -1,7 +1,7 @@
 // Payloads between the workflow and its activities: small summaries and manifests only, never
 // rows. No Node imports here: workflow code imports these types.
 import type { RunConfig } from './config.js';
-import type { PlannedChunk } from './plan.js';
+import type { ConceptPart, PlannedChunk } from './plan.js';
 
 /** Every stage of a run, in order. */
 export const STAGES = [
@@ -9,6 +9,7 @@ export const STAGES = [
   'load',
   'counts',
   'generate',
+  'concepts',
   'dedupe',
   'split',
   'evaluate',
@@ -76,6 +77,33 @@ export interface ChunkJob {
   /** Tag-frequency calibration settings; absent: no bias. */
   calibration?: { steps: number; rows: number };
   chunk: PlannedChunk;
+}
+
+/** What a concept activity needs: the job base, the run's temperatures, the concept part. */
+export interface ConceptJob extends Omit<ChunkJob, 'chunk'> {
+  temperatures: number[];
+  concepts: { tags: 'all' | string[]; rowsPerConcept: number };
+  part: ConceptPart;
+}
+
+/** A concept part's rows and how its positives' co-occurrence compares with the corpus's. */
+export interface ConceptPartSummary {
+  key: string;
+  rows: number;
+  concepts: ConceptSummary[];
+}
+
+export interface ConceptSummary {
+  tag: string;
+  positives: number;
+  negatives: number;
+  /** Corpus rows that contain the tag. */
+  referenceRows: number;
+  /**
+   * Pearson r between P(other tag | concept) in the positives and in the corpus rows with the
+   * concept; null without a corpus or when the corpus has fewer than 2 such rows.
+   */
+  profileR: number | null;
 }
 
 /** A temperature's tag calibration, as the calibrate activity wrote it (calibration/t###.json). */

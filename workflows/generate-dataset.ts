@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
-import { planRunGeneration, type TemperaturePlan } from '../core/plan.js';
+import { planConcepts, planRunGeneration, type TemperaturePlan } from '../core/plan.js';
 import {
   type ChunkDone,
   type ChunkJob,
@@ -173,6 +173,29 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     );
     const rowsGenerated = generated.reduce((n, t) => n + t.rows, 0);
 
+    // Concept sets read the temperatures' calibrations: after generation, beside dedupe.
+    const concepts = config.generation.concepts;
+    const conceptsDone = concepts
+      ? stage('concepts', () =>
+          mapWithConcurrency(
+            planConcepts(
+              concepts.tags === 'all' ? loaded.taxonomy.tags : concepts.tags.length,
+              concepts.rowsPerConcept,
+              config.generation.chunkRows,
+            ),
+            config.execution.maxParallelChunks,
+            (part) =>
+              gpu.generateConcepts({
+                ...jobBase,
+                temperatures: config.generation.temperatures,
+                concepts,
+                part,
+              }),
+          ),
+        )
+      : undefined;
+    if (!concepts) progress.stages.concepts = 'skipped';
+
     const catalogueRows = loaded.catalogue.rows;
     const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
     // Split and evaluate both read only dedupe's output: they run side by side.
@@ -184,6 +207,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
           stage('evaluate', () => cpu.evaluate({ runId, config })).then((e) => e?.overall)
         : undefined,
     ]);
+    await conceptsDone;
     const published = await stage('publish', () =>
       cpu.publish({
         runId,

@@ -33,6 +33,8 @@ export interface DatasetCardInfo {
   split?: { ratios: SplitRatios; stratified: boolean };
   /** Optional: dedupe counts per temperature and mode, rendered as a table. */
   dedupeGroups?: DedupeGroupReport[];
+  /** More Hub configs beside `default` (the `concepts` sets): Parquet files under `path`, one train split. */
+  extraConfigs?: { name: string; path: string; features: unknown[]; rows: number; bytes: number }[];
   /** Optional: the generation settings that shape rows, rendered in a section of their own. */
   generation?: CardGeneration;
   /** Hub tags (default: music, music-tagging, synthetic, tags, beta-vae, tagflow). */
@@ -173,6 +175,24 @@ export function cardFrontMatter(
   layout: CardLayout,
 ): Record<string, unknown> {
   const total = layout.splits.reduce((sum, s) => sum + s.numExamples, 0);
+  const main = {
+    features: cardFeatures(layout.categoryColumns),
+    splits: layout.splits.map((s) => ({
+      name: s.name,
+      num_bytes: s.numBytes,
+      num_examples: s.numExamples,
+    })),
+    download_size: layout.downloadSize,
+    dataset_size: layout.splits.reduce((sum, s) => sum + s.numBytes, 0),
+  };
+  const extra = info.extraConfigs ?? [];
+  const extraInfo = extra.map((c) => ({
+    config_name: c.name,
+    features: c.features,
+    splits: [{ name: 'train', num_bytes: c.bytes, num_examples: c.rows }],
+    download_size: c.bytes,
+    dataset_size: c.bytes,
+  }));
   return {
     license: info.license ?? DEFAULT_LICENSE,
     pretty_name: info.name,
@@ -185,17 +205,13 @@ export function cardFrontMatter(
         config_name: 'default',
         data_files: layout.splits.map((s) => ({ split: s.name, path: `data/${s.name}-*` })),
       },
-    ],
-    dataset_info: {
-      features: cardFeatures(layout.categoryColumns),
-      splits: layout.splits.map((s) => ({
-        name: s.name,
-        num_bytes: s.numBytes,
-        num_examples: s.numExamples,
+      ...extra.map((c) => ({
+        config_name: c.name,
+        data_files: [{ split: 'train', path: c.path }],
       })),
-      download_size: layout.downloadSize,
-      dataset_size: layout.splits.reduce((sum, s) => sum + s.numBytes, 0),
-    },
+    ],
+    // One dataset_info per config once there are several, each naming its config.
+    dataset_info: extra.length === 0 ? main : [{ config_name: 'default', ...main }, ...extraInfo],
   };
 }
 

@@ -1,3 +1,4 @@
+export * from './concept-table.js';
 export * from './dataset-card.js';
 export * from './dataset-csv.js';
 export * from './dataset-files.js';

@@ -1,4 +1,5 @@
 export * from './chart-specs.js';
+export * from './concept-profile.js';
 export * from './distinct-sets.js';
 export * from './evaluation.js';
 export * from './evaluation-markdown.js';

@@ -1,5 +1,6 @@
 export * from './batch-selector.js';
 export * from './calibrate-tags.js';
+export * from './concept-rows.js';
 export * from './count-coupling.js';
 export * from './generation.js';
 export * from './inference.js';

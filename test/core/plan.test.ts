@@ -3,6 +3,7 @@ import {
   chunkKey,
   latentRowsPerTemperature,
   planChunkKeys,
+  planConcepts,
   planGeneration,
   planRunGeneration,
 } from '../../core/plan.js';
@@ -142,5 +143,19 @@ describe('planRunGeneration and chunkJobBase', () => {
       },
       calibration: { steps: 8, rows: 16_384 },
     });
+  });
+});
+
+describe('planConcepts', () => {
+  it('puts as many whole concepts in a part as chunkRows holds, at least one', () => {
+    expect(planConcepts(200, 200, 5000)).toHaveLength(17); // 12 concepts (4,800 rows) a part
+    const parts = planConcepts(5, 100, 450);
+    expect(parts.map((p) => [p.start, p.end])).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 5],
+    ]);
+    expect(parts[0].key).toBe('concepts/train-00000-of-00003.parquet');
+    expect(planConcepts(3, 1000, 10).map((p) => p.end - p.start)).toEqual([1, 1, 1]);
   });
 });
