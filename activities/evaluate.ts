@@ -11,7 +11,7 @@ import {
   TagSetEvaluator,
 } from '../core/evaluation/index.js';
 import { runKey } from '../core/io/index.js';
-import { MODE_NAMES, scanGeneratedRows } from '../core/rows/index.js';
+import { MODE_NAMES, Mode, scanGeneratedRows } from '../core/rows/index.js';
 import type { EvaluateSummary } from '../core/run-types.js';
 import type { DedupeReport } from './dedupe.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
@@ -50,6 +50,8 @@ export async function evaluate(params: {
     taxonomy,
     // Named by file name: the report is published and must not carry this machine's paths.
     reference: { source: basename(reference), tags: corpus.tags },
+    // Keys the seeded yardstick's random baseline, so a rerun reports the same figures.
+    seed: config.seed,
   });
   const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const tags = new Uint16Array(taxonomy.size);
@@ -62,11 +64,16 @@ export async function evaluate(params: {
       const generated = view.tags('generated_tags', i);
       tags.set(seeds, 0);
       tags.set(generated, seeds.length);
+      const seeded = view.mode[i] === Mode.seeded;
       evaluator.add({
         mode: MODE_NAMES[view.mode[i]],
         temperatureIndex: view.temperatureIndex[i],
         temperature: view.temperature[i],
         tags: tags.subarray(0, seeds.length + generated.length),
+        // Seeded rows are also measured against their own source track.
+        source: seeded
+          ? { row: view.rowIndex[i], seedTags: seeds, tags: view.tags('original_tags', i) }
+          : undefined,
       });
     }
   }

@@ -34,6 +34,8 @@ export const Stage = {
   CountCoupling: 9,
   /** The corpus row whose encoder posterior centres a latent row's z (latent prior `corpus`). */
   LatentPrior: 10,
+  /** Random tags in place of a seeded row's added tags (core/evaluation/seeded-yardstick.ts). */
+  EvaluationBaseline: 11,
   /** Concept rows (generation.concepts): ε and the negative's corpus centre, per concept tag. */
   Concept: 12,
   /** Requested tag counts of concept rows, shared by a positive and its matched negative. */

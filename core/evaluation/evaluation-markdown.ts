@@ -1,6 +1,7 @@
 // The dataset card's evaluation section: headline tables of an evaluation report and its
 // charts, as Markdown.
 import { type EvaluationReport, type MetricSet, temperatureLabels } from './evaluation.js';
+import type { SeededFigures, SeededYardstickReport } from './seeded-yardstick.js';
 
 export interface CardChart {
   title: string;
@@ -41,6 +42,19 @@ function headlineCells(m: MetricSet): string[] {
     `${percent(m.novelty)}${m.distinctExact ? '' : ' ≈'}`,
     percent(m.copiedRows ?? 0),
     fixed(m.meanTagsPerRow, 2),
+  ];
+}
+
+function seededCells(f: SeededFigures): string[] {
+  const share = (v: number | null) => (v === null ? 'n/a' : percent(v));
+  return [
+    f.rows.toLocaleString('en-US'),
+    percent(f.seedRetention),
+    share(f.addedInSource),
+    share(f.randomInSource),
+    fixed(f.sourceJaccard),
+    fixed(f.addedLift?.meanLift ?? null, 2),
+    fixed(f.randomLift?.meanLift ?? null, 2),
   ];
 }
 
@@ -122,6 +136,8 @@ export function evaluationMarkdown(
     ),
   );
 
+  if (report.seeded) out.push('', ...seededSection(report.seeded, labels));
+
   for (const chart of charts) {
     const image = chart.files.png ?? chart.files.svg;
     if (!image) continue;
@@ -133,4 +149,50 @@ export function evaluationMarkdown(
   }
   out.push('');
   return out.join('\n');
+}
+
+/** The seeded yardstick: seeded rows against their own source tracks. */
+function seededSection(seeded: SeededYardstickReport, labels: Map<number, string>): string[] {
+  const rows = [
+    ['**all**', ...seededCells(seeded.overall)],
+    ...seeded.byTemperature.map((g) => [
+      labels.get(g.temperatureIndex) ?? String(g.temperature),
+      ...seededCells(g.figures),
+    ]),
+  ];
+  const out = [
+    'Seeded rows against their own source tracks. Seeds kept: share of rows that keep all ' +
+      'their seed tags. In source: share of the added (generated) tags that are the source ' +
+      'track’s own tags, and the same for random tags drawn in their place from the same ' +
+      'categories with the reference’s tag frequencies. Jaccard: of the row’s tags and the ' +
+      'track’s. Lift: mean P(a, b) / (P(a)·P(b)) in the reference over all (seed tag, added ' +
+      'tag) pairs, and over (seed tag, random tag) pairs; added-tag lift above random-tag lift ' +
+      'means the added tags go with their seeds.',
+    '',
+    table(
+      [
+        'temperature',
+        'rows',
+        'seeds kept',
+        'added in source',
+        'random in source',
+        'Jaccard',
+        'added-tag lift',
+        'random-tag lift',
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ];
+  const { addedLift, randomLift } = seeded.overall;
+  if (addedLift && randomLift && addedLift.unseenPairs + randomLift.unseenPairs > 0) {
+    const unseen = (l: typeof addedLift) =>
+      `${l.unseenPairs.toLocaleString('en-US')} of ${(l.pairs + l.unseenPairs).toLocaleString('en-US')}`;
+    out.push(
+      '',
+      `Pairs with a tag the reference never has are left out of the lift: ${unseen(addedLift)} ` +
+        `added-tag pairs, ${unseen(randomLift)} random-tag pairs.`,
+    );
+  }
+  return out;
 }

@@ -11,6 +11,8 @@
 //   novelty (share of the distinct tag sets that never occur in the reference), copied rows
 //   (share of rows whose set is a reference row's), mean tags
 //   per row.
+// Seeded rows that come with their seeds and source track are also measured against those
+// tracks (seeded-yardstick.ts), in the report's `seeded` section.
 //
 // Groups are keyed by temperature *index*: a temperature list may repeat a value (the
 // notebook's has 1.0 twice), and each position is its own run.
@@ -18,6 +20,11 @@ import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { normalizeTagSet, tagSetKey } from './distinct-sets.js';
 import { jensenShannonDistance, pearson, TagSetStats, wasserstein1Discrete } from './metrics.js';
+import {
+  type SeededSource,
+  SeededYardstick,
+  type SeededYardstickReport,
+} from './seeded-yardstick.js';
 
 export interface MetricSet {
   rows: number;
@@ -84,6 +91,11 @@ export interface EvaluationReport {
   tagFrequencies: TagFrequency[];
   /** Chart data: one histogram per category, up to the largest count seen on any side. */
   countHistograms: CountHistogram[];
+  /**
+   * Seeded rows against their own source tracks (core/evaluation/seeded-yardstick.ts); absent
+   * when no row came with its source (and in reports written before it existed).
+   */
+  seeded?: SeededYardstickReport;
 }
 
 export interface EvaluationRow {
@@ -91,6 +103,8 @@ export interface EvaluationRow {
   temperatureIndex: number;
   temperature: number;
   tags: ArrayLike<number>;
+  /** A seeded row's seed tags and source track: the row then also feeds the seeded yardstick. */
+  source?: SeededSource;
 }
 
 export interface TagSetEvaluatorParams {
@@ -98,6 +112,8 @@ export interface TagSetEvaluatorParams {
   reference: { source: string; tags: Iterable<ArrayLike<number>> };
   /** Distinct sets tracked exactly per accumulator before HyperLogLog takes over. */
   exactDistinctLimit?: number;
+  /** The run seed: keys the seeded yardstick's random baseline tags (default 0). */
+  seed?: number;
 }
 
 const MODE_ORDER = ['seeded', 'latent'];
@@ -201,6 +217,7 @@ export class TagSetEvaluator {
   private readonly temperatures = new Map<number, number>();
   private readonly scratch: Int32Array;
   private readonly exactDistinctLimit: number | undefined;
+  private readonly seeded: SeededYardstick;
   private rows = 0;
 
   constructor(params: TagSetEvaluatorParams) {
@@ -208,6 +225,11 @@ export class TagSetEvaluator {
     this.source = params.reference.source;
     this.exactDistinctLimit = params.exactDistinctLimit;
     this.reference = referenceTagSetStats(params.taxonomy, params.reference);
+    this.seeded = new SeededYardstick({
+      taxonomy: params.taxonomy,
+      reference: this.reference,
+      seed: params.seed,
+    });
     this.overall = this.newStats();
     this.scratch = new Int32Array(params.taxonomy.size);
   }
@@ -244,6 +266,10 @@ export class TagSetEvaluator {
     }
 
     const sorted = normalizeTagSet(row.tags, this.taxonomy.size, this.scratch, where);
+    // First, so that a row it refuses is counted nowhere.
+    if (row.source) {
+      this.seeded.add({ temperatureIndex, temperature, tags: sorted, source: row.source }, where);
+    }
     const [hi, lo] = tagSetKey(sorted);
     this.overall.addNormalized(sorted, hi, lo);
     let modeStats = this.modes.get(mode);
@@ -312,6 +338,7 @@ export class TagSetEvaluator {
 
     let referenceTags = 0;
     for (const n of this.reference.tagCounts) referenceTags += n;
+    const seeded = this.seeded.report();
     return {
       formatVersion: 1,
       taxonomyHash: this.taxonomy.hash,
@@ -326,6 +353,7 @@ export class TagSetEvaluator {
       byGroup,
       tagFrequencies,
       countHistograms,
+      ...(seeded ? { seeded } : {}),
     };
   }
 }

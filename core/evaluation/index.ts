@@ -6,3 +6,4 @@ export * from './evaluation-markdown.js';
 export * from './metrics.js';
 export * from './published-dataset.js';
 export * from './report-charts.js';
+export * from './seeded-yardstick.js';

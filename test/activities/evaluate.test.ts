@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluationReference, REPORT_FILES } from '../../activities/evaluate.js';
 import { NOTEBOOK_COUNTS_CONFIG } from '../../core/config.js';
+import type { EvaluationReport } from '../../core/evaluation/index.js';
 import { demoRunThrough, inActivity } from '../helpers/demo-activities.js';
 
 describe('evaluate', () => {
@@ -29,6 +30,19 @@ describe('evaluate', () => {
     const markdown = readFileSync(report(REPORT_FILES.markdown), 'utf8');
     const chart = files.find((f) => f.startsWith('charts/'))!;
     expect(markdown).toContain(`report/${chart}`);
+
+    // Seeded rows are also measured against their own source tracks.
+    const seeded = metrics.seeded as EvaluationReport['seeded'];
+    expect(seeded!.overall.rows).toBe(metrics.byMode.seeded.rows);
+    expect(seeded!.overall.seedRetention).toBe(1);
+    expect(seeded!.overall.meanSeedTags).toBeGreaterThan(0);
+    expect(seeded!.overall.addedLift!.pairs).toBeGreaterThan(0);
+    expect(seeded!.overall.randomLift!.pairs).toBeGreaterThan(0);
+    expect(seeded!.baselineSeed).toBe(run.config.seed);
+    expect(seeded!.byTemperature.map((g) => g.temperature)).toEqual(
+      run.config.generation.temperatures,
+    );
+    expect(markdown).toContain('| temperature | rows | seeds kept |');
   });
 
   it('has nothing to compare with for explicit count parameters and no evaluate.reference', async () => {

@@ -105,3 +105,38 @@ describe('evaluationMarkdown', () => {
     expect(md.startsWith('## Quality evaluation\n')).toBe(true);
   });
 });
+
+describe('the seeded yardstick section', () => {
+  // The reference has neither a1 nor b1, so the random baseline can only draw a0 and b0.
+  const withSources = evaluateTagSets({
+    taxonomy,
+    reference: { source: 'corpus.csv', tags: [[0, 2], [0]] },
+    rows: [
+      // seed a0, added b0: lift 2·1 / (2·1) = 1; random b0, the same
+      { ...row('seeded', 0, 0.5, [0, 2]), source: { row: 0, seedTags: [0], tags: [0, 2] } },
+      // seed b0, added a1: unseen; random a0, lift 1, not in the source
+      { ...row('seeded', 1, 1, [2, 1]), source: { row: 0, seedTags: [2], tags: [1, 2] } },
+      row('latent', 1, 1, [1, 3]),
+    ],
+  });
+  const lines = evaluationMarkdown(withSources, []).split('\n');
+
+  it('has a row for all seeded rows and one per temperature run', () => {
+    const header = lines.findIndex((l) => l.startsWith('| temperature | rows | seeds kept |'));
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header]).toContain('| added-tag lift | random-tag lift |');
+    expect(lines.slice(header + 2, header + 5)).toEqual([
+      '| **all** | 2 | 100.0 % | 100.0 % | 50.0 % | 1.000 | 1.00 | 1.00 |',
+      '| 0.5 | 1 | 100.0 % | 100.0 % | 100.0 % | 1.000 | 1.00 | 1.00 |',
+      '| 1.0 | 1 | 100.0 % | 100.0 % | 0.0 % | 1.000 | n/a | 1.00 |',
+    ]);
+    expect(lines).toContain(
+      'Pairs with a tag the reference never has are left out of the lift: 1 of 2 added-tag ' +
+        'pairs, 0 of 2 random-tag pairs.',
+    );
+  });
+
+  it('is left out when the report has no seeded yardstick', () => {
+    expect(evaluationMarkdown(report, []).includes('seeds kept')).toBe(false);
+  });
+});
