@@ -2,20 +2,27 @@
 // (one commit, idempotent per run). The Hub token is read here, from this worker's own
 // environment (HF_TOKEN); it never travels through workflow input, results or heartbeats.
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RunConfig } from '../core/config.js';
 import { describeCountModel } from '../core/counts/index.js';
 import type { CardGeneration, DatasetCardInfo } from '../core/dataset/index.js';
 import {
+  buildRecipe,
+  describeInputs,
   parsePublishTarget,
   publishDataset,
+  runInputPaths,
   SPLIT_NAMES,
   validateSplitRatios,
 } from '../core/dataset/index.js';
 import { type ArtifactStore, runKey } from '../core/io/index.js';
 import { chunkJobBase, type PublishSummary, type SplitSummary } from '../core/run-types.js';
 import { version } from '../core/version.js';
-import { readModelPackMeta } from '../models/model-pack.js';
+import {
+  MODEL_PACK_META_FILE,
+  type ModelPackMeta,
+  readModelPackMeta,
+} from '../models/model-pack.js';
 import type { DedupeReport } from './dedupe.js';
 import { REPORT_FILES } from './evaluate.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
@@ -24,9 +31,37 @@ import { conceptCardParts } from './publish-concepts.js';
 import { artifactStore, RUN_FILES, runCountModel, runTaxonomy } from './run-inputs.js';
 import type { SplitReport } from './split.js';
 
-function datasetName(config: RunConfig): string {
+/** The dataset's name in its card: output.name, else the target folder's name or the repo id. */
+function datasetId(config: RunConfig): string {
+  if (config.output.name) return config.output.name;
   const target = parsePublishTarget(config.output.target!);
-  return target.kind === 'folder' ? basename(target.dir) : target.repo.split('/')[1];
+  return target.kind === 'folder' ? basename(target.dir) : target.repo;
+}
+
+/** The files the run read, by field: the model pack as its model.json and the files it lists. */
+function recipeInputFiles(
+  config: RunConfig,
+  meta: ModelPackMeta,
+): Parameters<typeof describeInputs>[0] {
+  return runInputPaths(config).flatMap(({ input, path }): Parameters<typeof describeInputs>[0] =>
+    input === 'model.pack'
+      ? [
+          { input, path: join(path, MODEL_PACK_META_FILE) },
+          ...Object.entries(meta.files).map(([file, f]) => ({
+            input,
+            path: join(path, file),
+            ...f,
+          })),
+        ]
+      : [{ input, path }],
+  );
+}
+
+/** Model provenance for the card: a training corpus by file name, not this machine's path. */
+function cardProvenance(provenance: ModelPackMeta['provenance']): unknown {
+  const corpus = (provenance as { corpus?: { source?: unknown } }).corpus;
+  if (provenance.kind !== 'trained' || typeof corpus?.source !== 'string') return provenance;
+  return { ...provenance, corpus: { ...corpus, source: basename(corpus.source) } };
 }
 
 function countModelSummary(
@@ -76,8 +111,16 @@ export async function publish(params: {
   }
 
   const concepts = conceptCardParts(config, runId, store, taxonomy);
+  const dataset = datasetId(config);
+  const recipe = buildRecipe({
+    config,
+    dataset,
+    toolVersion: version,
+    inputs: await describeInputs(recipeInputFiles(config, meta)),
+  });
   const result = await publishDataset({
     target: config.output.target!,
+    recipe,
     splitFiles: Object.fromEntries(
       SPLIT_NAMES.map((s) => [s, splitReport.outputs[s].map((k) => store.path(k))]),
     ) as Record<(typeof SPLIT_NAMES)[number], string[]>,
@@ -86,12 +129,13 @@ export async function publish(params: {
     private: config.output.private,
     workDir: store.path(runKey(runId, RUN_FILES.scratch)),
     card: {
-      name: datasetName(config),
+      name: dataset.split('/').at(-1)!,
+      ...(dataset.includes('/') && { repoId: dataset }),
       runId,
       seed: config.seed,
       taxonomy: { hash: taxonomy.hash, categories: [...taxonomy.categories], tags: taxonomy.size },
       model: {
-        provenance: meta.provenance,
+        provenance: cardProvenance(meta.provenance),
         summary: `BetaVAE, ${meta.inputDim} tags → hidden ${meta.hiddenDim} → latent ${meta.latentDim}${meta.batchNorm ? ', batch norm' : ''}; ${
           meta.provenance.kind === 'imported'
             ? `imported from \`${meta.provenance.source}\``

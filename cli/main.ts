@@ -7,9 +7,11 @@ import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelImportCommand } from './model-import.js';
 import { modelTrainCommand } from './model-train.js';
+import { reproduceCommand } from './reproduce.js';
 import { printRunResult, rootCauseMessage, runCommand, runPipeline } from './run.js';
 import { scheduleCommand } from './schedule.js';
 import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
 
 const demoConfig = fileURLToPath(new URL('../data/demo/run.yaml', import.meta.url));
 
@@ -45,6 +47,8 @@ export function buildProgram(print: (line: string) => void = (l) => console.log(
   program.addCommand(scheduleCommand(print));
   program.addCommand(evaluateCommand(print));
   program.addCommand(doctorCommand(print));
+  program.addCommand(verifyCommand(print));
+  program.addCommand(reproduceCommand(print));
   program
     .command('model')
     .description('model packs: import a PyTorch checkpoint, train a BetaVAE')

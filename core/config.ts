@@ -190,6 +190,11 @@ export const RunConfigSchema = z
           .string()
           .regex(/^(file:\/\/|hf:\/\/datasets\/)/, 'must start with file:// or hf://datasets/')
           .optional(),
+        /** The dataset's name in its card, `<name>` or `<owner>/<name>`; default: the target's. */
+        name: z
+          .string()
+          .regex(/^([^/]+\/)?[^/]+$/, 'must be <name> or <owner>/<name>')
+          .optional(),
         private: z.boolean().default(true),
         csv: z.boolean().default(false),
         license: z.string().default('cc-by-4.0'),

@@ -5,6 +5,7 @@
 // card, byte for byte.
 import { stringify } from 'yaml';
 import type { DedupeGroupReport } from './dedupe.js';
+import { type CardRecipe, recipeCardRows } from './recipe.js';
 import type { SplitRatios } from './split.js';
 
 export interface DatasetCardInfo {
@@ -43,6 +44,8 @@ export interface DatasetCardInfo {
   taskCategories?: string[];
   /** `owner/name` on the Hub, for the loading snippet; set by the publisher for hf:// targets. */
   repoId?: string;
+  /** The dataset's tagflow.yaml (set by the publisher once it is written): linked, inputs listed. */
+  recipe?: CardRecipe;
 }
 
 export interface CardGeneration {
@@ -257,6 +260,7 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
       ['', ''],
       [
         ['tool', `tagflow ${info.toolVersion}`],
+        ...(info.recipe ? recipeCardRows(info.recipe) : []),
         ['run id', `\`${info.runId}\``],
         ['seed', info.seed],
         [

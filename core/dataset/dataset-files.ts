@@ -1,6 +1,7 @@
 // A Hugging Face dataset repo's files, built in a folder:
 //
 //   README.md                                  dataset card (core/dataset/dataset-card.ts)
+//   tagflow.yaml                               the recipe (core/dataset/recipe.ts), when given
 //   data/<split>-NNNNN-of-NNNNN.parquet        shards of about maxShardBytes of Arrow data
 //   csv/<split>.csv                            optional copies in the notebook's CSV format
 //   <extra files>                              e.g. report/metrics.json
@@ -15,6 +16,7 @@ import { type CardSplitInfo, type DatasetCardInfo, renderDatasetCard } from './d
 import { csvHeader, csvLine } from './dataset-csv.js';
 import { PublishedRowsEncoder } from './dataset-rows.js';
 import { RawGeneratedRows } from './raw-generated-rows.js';
+import { type DatasetRecipe, RECIPE_FILE, renderRecipe } from './recipe.js';
 import { SPLIT_NAMES, type SplitName } from './split.js';
 
 export interface PublishedFile {
@@ -40,6 +42,8 @@ export interface BuildDatasetParams {
   csv?: boolean;
   maxShardBytes?: number;
   rowGroupRows?: number;
+  /** Written as tagflow.yaml; the card links it and lists its inputs. */
+  recipe?: DatasetRecipe;
 }
 
 export interface BuiltDataset {
@@ -139,12 +143,13 @@ function checkExtraPath(path: string): string {
     normal.startsWith('..') ||
     normal !== path ||
     path === 'README.md' ||
+    path === RECIPE_FILE ||
     path.startsWith('data/') ||
     path.startsWith('csv/') ||
     path.split('/').some((part) => part.startsWith('.'))
   ) {
     throw new ValidationError(
-      `extra file path "${path}" must be a normalised relative path outside data/ and csv/, not README.md, without hidden parts`,
+      `extra file path "${path}" must be a normalised relative path outside data/ and csv/, not README.md or tagflow.yaml, without hidden parts`,
     );
   }
   return path;
@@ -245,7 +250,18 @@ export async function buildDatasetFiles(params: BuildDatasetParams): Promise<Bui
   const downloadSize = files
     .filter((f) => f.path.startsWith('data/'))
     .reduce((sum, f) => sum + f.bytes, 0);
-  const readme = renderDatasetCard(card, {
+  let cardInfo = card;
+  if (params.recipe) {
+    writeFileSync(join(params.dir, RECIPE_FILE), renderRecipe(params.recipe));
+    const described = await describeFile(join(params.dir, RECIPE_FILE));
+    files.push({ path: RECIPE_FILE, ...described });
+    const { reproduce: command, inputs } = params.recipe;
+    cardInfo = {
+      ...card,
+      recipe: { path: RECIPE_FILE, sha256: described.sha256, command, inputs },
+    };
+  }
+  const readme = renderDatasetCard(cardInfo, {
     splits,
     downloadSize,
     categoryColumns: encoder.columns.slice(6),

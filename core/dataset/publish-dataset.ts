@@ -1,14 +1,15 @@
 // Stage 7: publish the split rows as a Hugging Face dataset, to a local folder (file://,
 // the default and the offline path) or to the Hub (hf://datasets/<owner>/<name>).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import type { DatasetCardInfo } from './dataset-card.js';
 import { buildDatasetFiles, type PublishedFile } from './dataset-files.js';
-import { publishToFolder } from './publish-folder.js';
+import { DATASET_MARKER, publishToFolder, renderDatasetMarker } from './publish-folder.js';
 import { checkRepoId, type HubOptions, publishToHub } from './publish-hub.js';
+import type { DatasetRecipe } from './recipe.js';
 import type { SplitName } from './split.js';
 
 export type PublishTarget = { kind: 'folder'; dir: string } | { kind: 'hub'; repo: string };
@@ -63,6 +64,8 @@ export interface PublishDatasetParams {
   /** Hub only: create the repo private. */
   private?: boolean;
   hub?: HubOptions;
+  /** Written as tagflow.yaml (linked from the card, listed in the marker). */
+  recipe?: DatasetRecipe;
   /** Scratch space (Hub target: the files are built here before the upload). */
   workDir: string;
 }
@@ -89,15 +92,20 @@ export async function publishDataset(params: PublishDatasetParams): Promise<Publ
   try {
     const built = await buildDatasetFiles({
       ...params,
-      card: { ...params.card, repoId: target.repo },
+      card: { ...params.card, repoId: params.card.repoId ?? target.repo },
       dir: staging,
     });
+    // The marker goes up too: `tagflow verify hf://…` checks the repo against it.
+    writeFileSync(join(staging, DATASET_MARKER), renderDatasetMarker(params.card, built.files));
     const commit = await publishToHub({
       ...params.hub,
       repo: target.repo,
       runId: params.card.runId,
       private: params.private,
-      files: built.files.map((f) => ({ path: f.path, localPath: join(staging, f.path) })),
+      files: [...built.files.map((f) => f.path), DATASET_MARKER].map((path) => ({
+        path,
+        localPath: join(staging, path),
+      })),
       description: `${params.card.name}: ${Object.entries(splitsOf(built))
         .map(([name, rows]) => `${name} ${rows}`)
         .join(', ')} rows.`,

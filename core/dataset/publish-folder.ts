@@ -29,13 +29,31 @@ import {
 
 export const DATASET_MARKER = '.tagflow-dataset.json';
 
-interface Marker {
+/** The marker: says the folder (or repo) is a tagflow dataset and lists its files' digests. */
+export interface DatasetMarker {
   format: 'tagflow-dataset';
   formatVersion: 1;
   toolVersion: string;
   name: string;
   runId: string;
+  /** Every file of the dataset but the marker, sorted by path. */
   files: PublishedFile[];
+}
+
+/** The marker's text for a built dataset (the same bytes for the same files). */
+export function renderDatasetMarker(
+  card: { name: string; runId: string },
+  files: PublishedFile[],
+): string {
+  const marker: DatasetMarker = {
+    format: 'tagflow-dataset',
+    formatVersion: 1,
+    toolVersion: version,
+    name: card.name,
+    runId: card.runId,
+    files,
+  };
+  return `${JSON.stringify(marker, null, 2)}\n`;
 }
 
 function fsyncPath(path: string) {
@@ -71,12 +89,17 @@ function inspectTarget(target: string): 'missing' | 'replaceable' {
     );
   }
   if (existsSync(join(target, DATASET_MARKER))) {
+    let problem: string;
     try {
-      const marker = JSON.parse(readFileSync(join(target, DATASET_MARKER), 'utf8')) as Marker;
-      if (marker.format === 'tagflow-dataset') return 'replaceable';
-    } catch {
-      // fall through: not a marker we wrote
+      const marker = JSON.parse(readFileSync(join(target, DATASET_MARKER), 'utf8'));
+      if (marker?.format === 'tagflow-dataset') return 'replaceable';
+      problem = 'it does not say format "tagflow-dataset"';
+    } catch (err) {
+      problem = `it is not readable JSON: ${(err as Error).message}`;
     }
+    throw new ValidationError(
+      `publish target ${target} has an invalid ${DATASET_MARKER} (${problem}); refusing to replace it — choose another target, or remove the folder if it is yours to replace`,
+    );
   }
   if (readdirSync(target).length === 0) return 'replaceable';
   throw new ValidationError(
@@ -129,15 +152,7 @@ export async function publishToFolder(
   }
   try {
     const built = await buildDatasetFiles({ ...params, dir: staging });
-    const marker: Marker = {
-      format: 'tagflow-dataset',
-      formatVersion: 1,
-      toolVersion: version,
-      name: params.card.name,
-      runId: params.card.runId,
-      files: built.files,
-    };
-    writeFileSync(join(staging, DATASET_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+    writeFileSync(join(staging, DATASET_MARKER), renderDatasetMarker(params.card, built.files));
     fsyncTree(staging);
     if (state === 'replaceable' && existsSync(target)) {
       const old = `${target}.old-${randomSuffix()}`;

@@ -1,6 +1,10 @@
 // The hf://datasets/<owner>/<name> target: one commit on the Hugging Face Hub holding every
 // file of the dataset, through @huggingface/hub.
 //
+// The repo ends up holding exactly the dataset's files where tagflow writes: a file of an
+// earlier publish under data/ or csv/, or listed in the earlier marker, is deleted in the same
+// commit (other files, e.g. ones added by hand, stay).
+//
 // Idempotent per run: the commit title carries "(tagflow run <run id>)", and before
 // committing we look for a commit whose title or message has it, so a retried publish
 // (say, after the commit landed but its response was lost) makes no second commit.
@@ -15,11 +19,14 @@ import {
   type CommitOperation,
   commit,
   createRepo,
+  downloadFile,
   HubApiError,
   listCommits,
+  listFiles,
   repoExists,
 } from '@huggingface/hub';
 import { HubAuthError, ValidationError } from '../errors.js';
+import { DATASET_MARKER } from './publish-folder.js';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -113,6 +120,29 @@ function translateError(err: unknown, step: string, where: string, token: string
   );
 }
 
+type RepoParams = Parameters<typeof listFiles>[0];
+
+/** Files of an earlier publish that this one does not have: see the file comment. */
+async function staleFiles(common: RepoParams, keep: Set<string>): Promise<string[]> {
+  const present: string[] = [];
+  for await (const entry of listFiles({ ...common, recursive: true })) {
+    if (entry.type === 'file') present.push(entry.path);
+  }
+  let owned = new Set<string>();
+  if (present.includes(DATASET_MARKER)) {
+    const blob = await downloadFile({ ...common, path: DATASET_MARKER });
+    try {
+      const marker = JSON.parse((await blob?.text()) ?? '{}') as { files?: { path: string }[] };
+      owned = new Set((marker.files ?? []).map((f) => f.path));
+    } catch {
+      // not a marker we can read: only data/ and csv/ count as ours
+    }
+  }
+  return present.filter(
+    (p) => !keep.has(p) && (p.startsWith('data/') || p.startsWith('csv/') || owned.has(p)),
+  );
+}
+
 /** Commits `files` to the dataset repo `repo` once per run; see the file comment. */
 export async function publishToHub(params: PublishToHubParams): Promise<HubCommitResult> {
   const repoName = checkRepoId(params.repo);
@@ -150,12 +180,18 @@ export async function publishToHub(params: PublishToHubParams): Promise<HubCommi
       }
     }
 
+    step = 'listing the files of an earlier publish';
+    const stale = await staleFiles(common, new Set(params.files.map((f) => f.path)));
+
     step = 'uploading and committing the dataset';
-    const operations: CommitOperation[] = params.files.map((f) => ({
-      operation: 'addOrUpdate',
-      path: f.path,
-      content: pathToFileURL(f.localPath),
-    }));
+    const operations: CommitOperation[] = [
+      ...params.files.map((f) => ({
+        operation: 'addOrUpdate' as const,
+        path: f.path,
+        content: pathToFileURL(f.localPath),
+      })),
+      ...stale.map((path) => ({ operation: 'delete' as const, path })),
+    ];
     const result = await commit({
       ...common,
       title: `Publish dataset ${marker}`,

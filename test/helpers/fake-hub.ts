@@ -2,7 +2,9 @@
 // create a dataset repo and commit files to it, and records every request. Enough of the
 // Hub to exercise the real client: repo info and creation, commit listing, preupload (LFS
 // for Parquet and large files, inline for the rest), the LFS batch API with "basic"
-// transfers, the LFS PUT, and the NDJSON commit endpoint. Faults can be injected per request.
+// transfers, the LFS PUT, and the NDJSON commit endpoint (additions and deletions); and for
+// reading, the recursive tree listing and file downloads (`resolve`, with Range requests) at
+// a branch or commit. Faults can be injected per request.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +27,8 @@ export interface FakeCommit {
   files: Map<string, Buffer>;
   /** NDJSON keys per path: "file" (inline) or "lfsFile". */
   kinds: Map<string, string>;
+  /** Paths this commit deleted. */
+  deleted: string[];
 }
 
 export interface FakeRepo {
@@ -85,7 +89,87 @@ export async function startFakeHub(options: { token: string }): Promise<FakeHub>
     message,
     files: new Map(),
     kinds: new Map(),
+    deleted: [],
   });
+
+  /** The repo's files at `revision` (main: the last commit; else a commit id), path → kind and content. */
+  const treeAt = (repo: FakeRepo, revision: string) => {
+    const end =
+      revision === 'main'
+        ? repo.commits.length
+        : repo.commits.findIndex((c) => c.id === revision) + 1;
+    if (end === 0) return undefined;
+    const tree = new Map<string, { content: Buffer; kind: string }>();
+    for (const c of repo.commits.slice(0, end)) {
+      for (const path of c.deleted) tree.delete(path);
+      for (const [path, content] of c.files) tree.set(path, { content, kind: c.kinds.get(path)! });
+    }
+    return tree;
+  };
+  const sha = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest('hex');
+
+  /** Reads: the tree listing and file downloads; a public repo needs no token. */
+  const handleRead = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    authorised: boolean,
+  ) => {
+    const m =
+      /^\/api\/datasets\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/.*)?$/.exec(path) ??
+      /^\/datasets\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    if (!m || req.method !== 'GET') return false;
+    const repo = repos.get(m[1]);
+    if (!repo || (!authorised && repo.visibility === 'private')) {
+      send(res, 404, { error: 'Repository not found' });
+      return true;
+    }
+    const tree = treeAt(repo, decodeURIComponent(m[2]));
+    if (!tree) {
+      send(res, 404, { error: `Invalid rev id: ${m[2]}` });
+      return true;
+    }
+    if (path.startsWith('/api/')) {
+      send(
+        res,
+        200,
+        [...tree].map(([p, { content, kind }]) => ({
+          type: 'file',
+          path: p,
+          size: content.length,
+          oid: sha('sha1', content),
+          ...(kind === 'lfsFile' && {
+            lfs: { oid: sha('sha256', content), size: content.length, pointerSize: 130 },
+          }),
+        })),
+      );
+      return true;
+    }
+    const file = tree.get(decodeURIComponent(m[3]));
+    if (!file) {
+      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Entry not found' }));
+      return true;
+    }
+    const { content } = file;
+    const etag = `"${sha('sha256', content)}"`;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const start = Number(range[1]);
+      const end = Math.min(range[2] ? Number(range[2]) : content.length - 1, content.length - 1);
+      const part = content.subarray(start, end + 1);
+      res.writeHead(206, {
+        'Content-Range': `bytes ${start}-${end}/${content.length}`,
+        'Content-Length': part.length,
+        ETag: etag,
+      });
+      res.end(part);
+      return true;
+    }
+    res.writeHead(200, { 'Content-Length': content.length, ETag: etag });
+    res.end(content);
+    return true;
+  };
 
   const handle = async (
     req: IncomingMessage,
@@ -108,6 +192,7 @@ export async function startFakeHub(options: { token: string }): Promise<FakeHub>
       res.writeHead(200).end();
       return;
     }
+    if (handleRead(req, res, path, authorised)) return;
     if (!authorised)
       return send(res, 401, { error: 'Invalid credentials in Authorization header' });
 
@@ -194,6 +279,8 @@ export async function startFakeHub(options: { token: string }): Promise<FakeHub>
             return send(res, 422, { error: `LFS object ${line.value.oid} was not uploaded` });
           commit.files.set(line.value.path, content);
           commit.kinds.set(line.value.path, 'lfsFile');
+        } else if (line.key === 'deletedFile') {
+          commit.deleted.push(line.value.path);
         }
       }
       repo.commits.push(commit);

@@ -288,6 +288,22 @@ print(json.dumps(out))
     await expect(publish(pathToFileURL(foreign).href)).rejects.toThrow(/not a tagflow dataset/);
     expect(readdirSync(foreign)).toEqual(['notes.txt']);
     expect(readdirSync(dirname(foreign)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+
+    // A marker that is there but not ours is called invalid, not missing.
+    for (const [name, text, why] of [
+      ['broken', '{"format": "tagflow-dat', /not readable JSON/],
+      ['other', '{"format": "something-else"}', /does not say format "tagflow-dataset"/],
+    ] as const) {
+      const folder = join(fixture.dir, 'out', name);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, DATASET_MARKER), text);
+      const err = (await publish(pathToFileURL(folder).href).catch((e) => e)) as Error;
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.message).toMatch(/has an invalid \.tagflow-dataset\.json/);
+      expect(err.message).toMatch(why);
+      expect(err.message).not.toMatch(/no \.tagflow-dataset\.json/);
+      expect(readdirSync(folder)).toEqual([DATASET_MARKER]);
+    }
   });
 
   it('leaves the target untouched when building fails or the parent cannot be written', async () => {

@@ -56,7 +56,13 @@ describe('publishing to the Hub (real @huggingface/hub client, local endpoint)',
     expect(repo!.commits).toHaveLength(2);
     const commit = repo!.commits[1];
     expect(commit.title).toContain('(tagflow run run-0001)');
-    expect([...commit.files.keys()].sort()).toEqual(result.files.map((f) => f.path));
+    // The files we built, and the marker listing their digests (tagflow verify reads it).
+    expect([...commit.files.keys()].sort()).toEqual(
+      ['.tagflow-dataset.json', ...result.files.map((f) => f.path)].sort(),
+    );
+    const marker = JSON.parse(commit.files.get('.tagflow-dataset.json')!.toString('utf8'));
+    expect(marker).toMatchObject({ format: 'tagflow-dataset', runId: 'run-0001' });
+    expect(marker.files).toEqual(result.files);
     expect(result.files.map((f) => f.path)).toEqual(
       expect.arrayContaining(['README.md', 'data/train-00000-of-00001.parquet', 'csv/train.csv']),
     );
