@@ -58,7 +58,7 @@ describe('the demo dataset', () => {
   it('is byte-identical to the recorded notebook-policy dataset under preset: notebook', async () => {
     const { target, card } = await runDemo('demo', { preset: 'notebook' });
     expect(datasetDigest(target)).toEqual(NOTEBOOK_DEMO_PARQUET);
-    expect(card).toMatch(/preset `notebook`/);
+    expect(card).toMatch(/\| preset \| `notebook` \|/);
   }, 300_000);
 
   it('differs under the default preset, whose card says what temperature does', async () => {
@@ -68,7 +68,7 @@ describe('the demo dataset', () => {
     expect(digest['train-00000-of-00001.parquet']).not.toBe(
       NOTEBOOK_DEMO_PARQUET['train-00000-of-00001.parquet'],
     );
-    expect(card).toMatch(/preset `tagflow`/);
+    expect(card).toMatch(/\| preset \| `tagflow` \|/);
     expect(card).toMatch(/temperature scales the spread/i);
   }, 300_000);
 });
