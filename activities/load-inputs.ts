@@ -1,13 +1,16 @@
 // Stage 1: validate everything a run depends on, before any expensive work, and turn the
 // source catalogue into Arrow (tags as global ids) in the run folder. A bad taxonomy, a
-// catalogue with unknown tags or missing columns, a model pack built for another taxonomy, or
-// an output target that cannot be written ends the run here, as a non-retryable failure.
+// catalogue with unknown tags or a category without a column, count parameters that do not
+// fit the taxonomy, a model pack built for another taxonomy or that does not load and run as
+// its model.json says (tried on one row), or an output target that cannot be written ends the
+// run here, as a non-retryable failure.
 
 import { basename } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../core/config.js';
+import { countModelFromParams } from '../core/counts/index.js';
 import { parsePublishTarget, preflightFolderTarget } from '../core/dataset/index.js';
-import { ValidationError } from '../core/errors.js';
-import { checkPackTaxonomy } from '../core/generation/index.js';
+import { classifyFsError, ValidationError } from '../core/errors.js';
+import { checkModelPack } from '../core/generation/index.js';
 import { loadTaxonomy, readCatalogue } from '../core/inputs/index.js';
 import { runKey, writeArrowTable } from '../core/io/index.js';
 import type { LoadSummary } from '../core/run-types.js';
@@ -15,7 +18,19 @@ import { readModelPackMeta } from '../models/model-pack.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
 
-export async function loadInputs({
+export async function loadInputs(params: {
+  runId: string;
+  config: RunConfig;
+}): Promise<LoadSummary> {
+  try {
+    return await load(params);
+  } catch (err) {
+    // A file that may not be read, or a folder where a file should be, stays so on a retry.
+    throw classifyFsError(err, 'load');
+  }
+}
+
+async function load({
   runId,
   config: raw,
 }: {
@@ -45,8 +60,11 @@ export async function loadInputs({
       }
     });
   }
+  if (config.counts.mode === 'params') {
+    countModelFromParams({ categories: [...taxonomy.categories], ...config.counts });
+  }
   const meta = readModelPackMeta(config.model.pack);
-  checkPackTaxonomy(config.model.pack, meta, taxonomy);
+  await checkModelPack(config.model.pack, meta, taxonomy);
 
   const target = parsePublishTarget(config.output.target!);
   if (target.kind === 'folder') preflightFolderTarget(target.dir);
@@ -56,6 +74,9 @@ export async function loadInputs({
     taxonomy,
     idColumn: config.catalogue.idColumn,
     tagColumns: config.catalogue.tagColumns,
+    // Every category must have a column, or be opted out with `tagColumns: {category: null}`.
+    requireAllCategories: true,
+    configField: 'catalogue.tagColumns',
     unknownTags: config.catalogue.unknownTags,
   });
   if (catalogue.rows === 0 && config.generation.seeded.enabled) {

@@ -2,9 +2,14 @@
 // chunk files are reused on retries and reruns (see chunk-runner.ts), which is only sound
 // while they were made from the same configuration: when a run of the same name comes back
 // with a different one, the folder's old contents are removed first.
+//
+// Before anything else it tries the folders the run will write: the artifact store (created,
+// then a file written, renamed and deleted in it) and the parent of a file:// output target.
+// A folder that cannot be written fails the run here, at once, naming the config field.
 import { createHash } from 'node:crypto';
 import type { RunConfig } from '../core/config.js';
-import { runKey } from '../core/io/index.js';
+import { parsePublishTarget } from '../core/dataset/index.js';
+import { probeWritableFolder, runKey } from '../core/io/index.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore } from './run-inputs.js';
 
@@ -25,6 +30,13 @@ export async function prepareRun({
   config: RunConfig;
 }): Promise<{ reset: boolean }> {
   maybeFailAtStart('prepareRun');
+  probeWritableFolder(config.artifacts, 'artifacts', { create: true });
+  if (config.output.target) {
+    const target = parsePublishTarget(config.output.target);
+    if (target.kind === 'folder') {
+      probeWritableFolder(target.dir, 'output.target', { create: false, parent: true });
+    }
+  }
   const store = artifactStore(config.artifacts);
   const markerKey = runKey(runId, 'run.json');
   const fingerprint = configFingerprint(config);

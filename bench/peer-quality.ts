@@ -221,7 +221,8 @@ async function tagflowRun(params: {
     seed,
     ...(params.preset ? { preset: params.preset } : {}),
     taxonomy: paths.taxonomy,
-    catalogue: { path: paths.catalogue },
+    // MTG-Jamendo has no tempo tags: the run is told so.
+    catalogue: { path: paths.catalogue, tagColumns: { tempo: null } },
     counts: { mode: 'fit', reference: params.countsReference },
     model: { pack: params.pack },
     ...(params.evaluateReference ? { evaluate: { reference: params.evaluateReference } } : {}),

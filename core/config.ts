@@ -19,6 +19,7 @@ import {
   NOTEBOOK_TEMPERATURES,
   PRESETS,
 } from './config-defaults.js';
+import { countParamsIssues } from './counts/index.js';
 import { ValidationError } from './errors.js';
 
 export * from './config-defaults.js';
@@ -62,7 +63,8 @@ export const RunConfigSchema = z
       .object({
         path,
         idColumn: z.string().min(1).default('id'),
-        tagColumns: z.record(z.string(), z.string()).optional(),
+        /** `{category: column}`; null: the catalogue has no column for that category. */
+        tagColumns: z.record(z.string(), z.string().nullable()).optional(),
         unknownTags: z.enum(['error', 'drop']).default('error'),
       })
       .strict(),
@@ -256,6 +258,7 @@ export const RunConfigSchema = z
         });
       }
     }
+    for (const issue of countParamsIssues(config.counts)) ctx.addIssue(issue);
     if (!config.generation.seeded.enabled && !config.generation.latent.enabled) {
       ctx.addIssue({
         code: 'custom',

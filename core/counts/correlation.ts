@@ -97,12 +97,15 @@ export function symmetricEigen(matrix: readonly (readonly number[])[]): Symmetri
  * diagonal, entries in [-1, 1]); null when it is one.
  */
 export function correlationShapeError(matrix: unknown, size: number): string | null {
-  if (!Array.isArray(matrix) || matrix.length !== size) {
-    return `expected a ${size}×${size} matrix`;
+  const expected = `expected a ${size}×${size} matrix`;
+  if (!Array.isArray(matrix)) return `${expected}, got ${matrix === null ? 'null' : typeof matrix}`;
+  if (matrix.length !== size) {
+    return `${expected}, got ${matrix.length} row${matrix.length === 1 ? '' : 's'}`;
   }
   for (let i = 0; i < size; i++) {
     const row = matrix[i];
-    if (!Array.isArray(row) || row.length !== size) return `expected a ${size}×${size} matrix`;
+    if (!Array.isArray(row)) return `${expected}, but row ${i} is not a list`;
+    if (row.length !== size) return `${expected}, but row ${i} has ${row.length} entries`;
     for (let j = 0; j < size; j++) {
       const value = row[j];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -121,6 +124,28 @@ export function correlationShapeError(matrix: unknown, size: number): string | n
     }
   }
   return null;
+}
+
+/** Added to the diagonal before the Cholesky attempt, so that a singular PSD matrix passes. */
+export const PSD_TOLERANCE = 1e-8;
+
+/**
+ * Why a symmetric matrix is not positive semi-definite (a Cholesky attempt on it plus
+ * PSD_TOLERANCE·I fails), naming its smallest eigenvalue; null when it is PSD.
+ */
+export function positiveSemiDefiniteError(matrix: readonly (readonly number[])[]): string | null {
+  const shifted = matrix.map((row, i) => row.map((v, j) => (i === j ? v + PSD_TOLERANCE : v)));
+  if (cholesky(shifted)) return null;
+  const smallest = symmetricEigen(matrix).values[0];
+  return `not positive semi-definite (smallest eigenvalue ${smallest.toPrecision(3)}): no set of variables can be correlated like this`;
+}
+
+/**
+ * Why `matrix` is not a size×size correlation matrix: square, symmetric, unit diagonal, entries
+ * in [-1, 1] and positive semi-definite. Null when it is one.
+ */
+export function correlationMatrixError(matrix: unknown, size: number): string | null {
+  return correlationShapeError(matrix, size) ?? positiveSemiDefiniteError(matrix as number[][]);
 }
 
 /**

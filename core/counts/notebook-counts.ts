@@ -1,7 +1,7 @@
 // The seed notebook's count model (generate_synthetic_correlated_data): its constants and its
 // discretised log-normal marginals, bit-for-bit the same pmf.
 import { ValidationError } from '../errors.js';
-import { correlationShapeError, repairCorrelation } from './correlation.js';
+import { correlationMatrixError, repairCorrelation } from './correlation.js';
 import { type CountModel, checkCategories, MAX_COUNT } from './count-model.js';
 
 /** The seed notebook's constants (MAX_COUNTS, MEANS, VARIANCES and its correlation matrix). */
@@ -61,7 +61,9 @@ export function notebookMarginal(mean: number, variance: number, maxCount: numbe
 
 /**
  * The notebook's model: discretised log-normal marginals with the given means and variances on
- * 1..maxCount, and the given latent correlation (repaired if not positive definite).
+ * 1..maxCount, and the given latent correlation, which must be a correlation matrix over
+ * `categories` (square, symmetric, unit diagonal, positive semi-definite; a singular one is
+ * nudged to positive definite). Errors name the config fields (`counts.correlation`, …).
  */
 export function countModelFromParams(params: {
   categories: string[];
@@ -71,7 +73,7 @@ export function countModelFromParams(params: {
   correlation: number[][];
 }): CountModel {
   const { categories } = params;
-  const where = 'count model parameters';
+  const where = 'counts';
   checkCategories(categories, where);
   for (const [name, record] of [
     ['means', params.means],
@@ -81,7 +83,7 @@ export function countModelFromParams(params: {
     for (const key of Object.keys(record)) {
       if (!categories.includes(key)) {
         throw new ValidationError(
-          `${where}: ${name} names "${key}", which is not one of the categories (${categories.join(', ')})`,
+          `${where}.${name}: names "${key}", which is not one of the categories (${categories.join(', ')})`,
         );
       }
     }
@@ -92,25 +94,57 @@ export function countModelFromParams(params: {
     const maxCount = params.maxCounts[category];
     if (typeof mean !== 'number' || !(mean > 0) || !Number.isFinite(mean)) {
       throw new ValidationError(
-        `${where}: means.${category} must be a positive number, got ${mean}`,
+        `${where}.means.${category}: must be a positive number, got ${mean}`,
       );
     }
     if (typeof variance !== 'number' || !(variance > 0) || !Number.isFinite(variance)) {
       throw new ValidationError(
-        `${where}: variances.${category} must be a positive number, got ${variance}`,
+        `${where}.variances.${category}: must be a positive number, got ${variance}`,
       );
     }
     if (!Number.isInteger(maxCount) || maxCount < 1 || maxCount > MAX_COUNT) {
       throw new ValidationError(
-        `${where}: maxCounts.${category} must be an integer in 1..${MAX_COUNT}, got ${maxCount}`,
+        `${where}.maxCounts.${category}: must be an integer in 1..${MAX_COUNT}, got ${maxCount}`,
       );
     }
     return notebookMarginal(mean, variance, maxCount);
   });
-  const shapeError = correlationShapeError(params.correlation, categories.length);
-  if (shapeError) throw new ValidationError(`${where}: correlation: ${shapeError}`);
+  const error = correlationMatrixError(params.correlation, categories.length);
+  if (error) {
+    throw new ValidationError(
+      `${where}.correlation: ${error}${error.startsWith('expected a') ? ` (a row and a column per category, in order: ${categories.join(', ')})` : ''}`,
+    );
+  }
   const { correlation, repaired } = repairCorrelation(params.correlation);
   const model: CountModel = { kind: 'params', categories: [...categories], marginals, correlation };
   if (repaired) model.repaired = true;
   return model;
+}
+
+/** A problem found while checking a config (the shape zod's `ctx.addIssue` takes). */
+export type ConfigIssue = {
+  code: 'custom';
+  path: string[];
+  message: string;
+};
+
+/**
+ * Config-time check of `counts.correlation` (`mode: params`), before any file is read: a
+ * correlation matrix with a row and a column per category of `counts.means` (square,
+ * symmetric, unit diagonal, positive semi-definite). The taxonomy is checked at load.
+ */
+export function countParamsIssues(counts: {
+  mode: string;
+  means?: Record<string, number>;
+  correlation?: unknown;
+}): ConfigIssue[] {
+  if (counts.mode !== 'params' || !counts.means) return [];
+  const categories = Object.keys(counts.means);
+  if (categories.length === 0) return [];
+  const error = correlationMatrixError(counts.correlation, categories.length);
+  if (!error) return [];
+  const which = error.startsWith('expected a')
+    ? ` (a row and a column per category of counts.means: ${categories.join(', ')})`
+    : '';
+  return [{ code: 'custom', path: ['counts', 'correlation'], message: `${error}${which}` }];
 }

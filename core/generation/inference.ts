@@ -1,8 +1,11 @@
 // Loads a model pack's encoder and decoder into onnxruntime-node sessions (CPU or CUDA), cached
 // per process so a worker loads a pack once. By default they run on inference threads
 // (inference-pool.ts): onnxruntime's `run` blocks its thread, and generation's JavaScript goes on.
+// A pack is tried first (checkModelPack: load, names and widths, a one-row probe), so one whose
+// model.json disagrees with its ONNX files fails once, non-retryable, not in every chunk.
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
 import {
   DECODER_FILE,
   ENCODER_FILE,
@@ -14,7 +17,13 @@ import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { GENERATE_PART_ROWS, openOnThreads } from './inference-pool.js';
 import { type ModelBackend, openInProcess, type SessionOptions } from './model-backend.js';
-import { batchedSession, type Device, type VaeSession } from './vae-session.js';
+import {
+  batchedSession,
+  type Device,
+  oneLine,
+  probeModelRuns,
+  type VaeSession,
+} from './vae-session.js';
 
 export const DEFAULT_INFERENCE_BATCH_SIZE = 4096;
 
@@ -67,6 +76,146 @@ export function checkPackTaxonomy(packDir: string, meta: ModelPackMeta, taxonomy
   }
 }
 
+/** What each model of a pack takes and gives (models/onnx-builder.ts), and its row widths. */
+function signatures(meta: ModelPackMeta) {
+  const { inputDim: D, latentDim: L } = meta;
+  return {
+    encoder: {
+      file: ENCODER_FILE,
+      inputs: { x: [D, 'inputDim'] },
+      outputs: { mu: [L, 'latentDim'], logvar: [L, 'latentDim'] },
+    },
+    decoder: {
+      file: DECODER_FILE,
+      inputs: { z: [L, 'latentDim'], temperature: [1, 'one temperature a row'] },
+      outputs: { probs: [D, 'inputDim'] },
+    },
+  } as const satisfies Record<
+    'encoder' | 'decoder',
+    {
+      file: string;
+      inputs: Record<string, readonly [number, string]>;
+      outputs: Record<string, readonly [number, string]>;
+    }
+  >;
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/** Names and fixed widths of a session's inputs and outputs against model.json. */
+function checkSignature(
+  where: string,
+  session: ort.InferenceSession,
+  expected: ReturnType<typeof signatures>['encoder' | 'decoder'],
+): void {
+  for (const side of ['inputs', 'outputs'] as const) {
+    const names = side === 'inputs' ? session.inputNames : session.outputNames;
+    const metadata = side === 'inputs' ? session.inputMetadata : session.outputMetadata;
+    const wanted = Object.keys(expected[side]);
+    if (!sameNames(names, wanted)) {
+      throw new ValidationError(
+        `${where}: ${expected.file} has ${side} ${names.join(', ') || '(none)'}, expected ${wanted.join(', ')}`,
+      );
+    }
+    for (const value of metadata) {
+      const [width, what] = (expected[side] as Record<string, readonly [number, string]>)[
+        value.name
+      ];
+      const shape = value.isTensor ? value.shape : [];
+      const declared = shape[shape.length - 1];
+      if (shape.length === 2 && typeof declared === 'number' && declared !== width) {
+        throw new ValidationError(
+          `${where}: ${expected.file} has ${side === 'inputs' ? 'input' : 'output'} ${value.name} of width ${declared}, but model.json's ${what} is ${width}`,
+        );
+      }
+    }
+  }
+}
+
+/** Packs that passed checkModelPack in this process (path and file hashes). */
+const checkedPacks = new Map<string, Promise<void>>();
+
+/**
+ * Validates a pack by trying it, before any work depends on it: the taxonomy (when given) is
+ * the pack's, both ONNX files load in onnxruntime, their input and output names and widths are
+ * what model.json says, and a one-row probe through both gives outputs of the right sizes
+ * (probeModelRuns). Every failure is a ValidationError naming the pack and what disagrees:
+ * a different latent size, a damaged file, encoder and decoder swapped. Passes are remembered
+ * per process (by path and file hashes).
+ */
+export async function checkModelPack(
+  packDir: string,
+  meta: ModelPackMeta,
+  taxonomy?: Taxonomy,
+): Promise<void> {
+  if (taxonomy) checkPackTaxonomy(packDir, meta, taxonomy);
+  const key = JSON.stringify([
+    realpathSync(packDir),
+    meta.files[ENCODER_FILE].sha256,
+    meta.files[DECODER_FILE].sha256,
+    meta.inputDim,
+    meta.latentDim,
+  ]);
+  let check = checkedPacks.get(key);
+  if (!check) {
+    check = tryModelPack(packDir, meta);
+    checkedPacks.set(key, check);
+    check.catch(() => checkedPacks.delete(key));
+  }
+  await check;
+}
+
+async function tryModelPack(packDir: string, meta: ModelPackMeta): Promise<void> {
+  const where = `model pack ${packDir}`;
+  const expected = signatures(meta);
+  const sessions: Partial<Record<'encoder' | 'decoder', ort.InferenceSession>> = {};
+  try {
+    for (const model of ['encoder', 'decoder'] as const) {
+      const { file } = expected[model];
+      const bytes = readModelPackFile(packDir, meta, file);
+      try {
+        sessions[model] = await ort.InferenceSession.create(bytes, {
+          executionProviders: ['cpu'],
+          intraOpNumThreads: 1,
+          interOpNumThreads: 1,
+        });
+      } catch (err) {
+        throw new ValidationError(
+          `${where}: onnxruntime cannot load ${file} (${oneLine((err as Error).message)})`,
+        );
+      }
+    }
+    const { encoder, decoder } = sessions as Record<'encoder' | 'decoder', ort.InferenceSession>;
+    if (
+      sameNames(encoder.inputNames, Object.keys(expected.decoder.inputs)) &&
+      sameNames(decoder.inputNames, Object.keys(expected.encoder.inputs))
+    ) {
+      throw new ValidationError(
+        `${where}: ${ENCODER_FILE} and ${DECODER_FILE} are swapped (${ENCODER_FILE} takes ${encoder.inputNames.join(', ')}, ${DECODER_FILE} takes ${decoder.inputNames.join(', ')})`,
+      );
+    }
+    checkSignature(where, encoder, expected.encoder);
+    checkSignature(where, decoder, expected.decoder);
+    await probeModelRuns(
+      packDir,
+      meta,
+      { encoder: ENCODER_FILE, decoder: DECODER_FILE },
+      async (model, feeds) => {
+        const tensors: Record<string, ort.Tensor> = {};
+        for (const [name, { data, dims }] of Object.entries(feeds))
+          tensors[name] = new ort.Tensor('float32', data, dims);
+        const results = await sessions[model]!.run(tensors);
+        return Object.fromEntries(
+          Object.entries(results).map(([name, tensor]) => [name, tensor.data as Float32Array]),
+        );
+      },
+    );
+  } finally {
+    for (const session of Object.values(sessions)) await session.release();
+  }
+}
+
 /**
  * Loads (or reuses) the inference session of a model pack. Cached per process by the pack's
  * real path and file hashes, device, threads, inference threads and batch size.
@@ -95,6 +244,8 @@ export async function loadVaeSession(params: LoadVaeSessionParams): Promise<VaeS
   }
   const meta = readModelPackMeta(packDir);
   if (taxonomy) checkPackTaxonomy(packDir, meta, taxonomy);
+  // A pack that cannot work fails here, non-retryable, not in every chunk that uses it.
+  await checkModelPack(packDir, meta);
 
   // The file hashes are part of the key, so a pack replaced on disk is loaded afresh.
   const key = JSON.stringify([

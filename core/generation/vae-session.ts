@@ -136,3 +136,88 @@ export function batchedSession(
     },
   };
 }
+
+/** Runs one model call of a pack (ModelBackend.run's shape). */
+export type RunModel = (
+  model: 'encoder' | 'decoder',
+  feeds: Record<string, { data: Float32Array; dims: number[] }>,
+) => Promise<Record<string, Float32Array>>;
+
+/** Collapses onnxruntime's multi-line messages into one line (at most 400 characters). */
+export function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 400 ? `${line.slice(0, 399)}…` : line;
+}
+
+/**
+ * The one-row probe of a pack: `x` of inputDim zeros through the encoder, `z` of latentDim
+ * zeros at temperature 1 through the decoder, and what comes back checked against model.json —
+ * `mu` and `logvar` of latentDim finite values, `probs` of inputDim values in [0, 1]. A model
+ * call that fails or gives other shapes is a ValidationError naming the pack and the file.
+ */
+export async function probeModelRuns(
+  packDir: string,
+  meta: ModelPackMeta,
+  files: { encoder: string; decoder: string },
+  run: RunModel,
+): Promise<void> {
+  const { inputDim: D, latentDim: L } = meta;
+  const where = `model pack ${packDir}`;
+  const call = async (
+    model: 'encoder' | 'decoder',
+    feeds: Parameters<RunModel>[1],
+  ): Promise<Record<string, Float32Array>> => {
+    try {
+      return await run(model, feeds);
+    } catch (err) {
+      const shapes = Object.entries(feeds)
+        .map(([name, { dims }]) => `${name} ${dims.join('×')}`)
+        .join(', ');
+      throw new ValidationError(
+        `${where}: ${files[model]} fails a one-row probe with ${shapes} (model.json: inputDim ${D}, latentDim ${L}): ${oneLine((err as Error).message)}`,
+      );
+    }
+  };
+  const expect = (
+    model: 'encoder' | 'decoder',
+    out: Record<string, Float32Array>,
+    name: string,
+    width: number,
+    what: string,
+    inRange: (v: number) => boolean,
+  ) => {
+    const values = out[name];
+    if (!values) {
+      throw new ValidationError(
+        `${where}: ${files[model]} gives no "${name}" output (it gives ${Object.keys(out).join(', ') || 'nothing'})`,
+      );
+    }
+    if (values.length !== width) {
+      throw new ValidationError(
+        `${where}: ${files[model]} gives ${name} of ${values.length} values for one row, but model.json's ${what} is ${width}`,
+      );
+    }
+    const bad = values.findIndex((v) => !inRange(v));
+    if (bad >= 0) {
+      throw new ValidationError(
+        `${where}: ${files[model]} gives ${name}[${bad}] = ${values[bad]} for an all-zero row`,
+      );
+    }
+  };
+  const finite = (v: number) => Number.isFinite(v);
+  const encoded = await call('encoder', { x: { data: new Float32Array(D), dims: [1, D] } });
+  expect('encoder', encoded, 'mu', L, 'latentDim', finite);
+  expect('encoder', encoded, 'logvar', L, 'latentDim', finite);
+  const decoded = await call('decoder', {
+    z: { data: new Float32Array(L), dims: [1, L] },
+    temperature: { data: Float32Array.of(1), dims: [1, 1] },
+  });
+  expect(
+    'decoder',
+    decoded,
+    'probs',
+    D,
+    'inputDim (tags in the taxonomy)',
+    (v) => v >= 0 && v <= 1,
+  );
+}

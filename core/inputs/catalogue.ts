@@ -16,7 +16,12 @@ import { ValidationError } from '../errors.js';
 import { utf8Data } from '../io/index.js';
 import type { TableFormat } from './table-format.js';
 import { cellText } from './tag-cell.js';
-import { mapTagColumns, type UnknownTagPolicy, type UnknownTagReport } from './tag-columns.js';
+import {
+  mapTagColumns,
+  type TagColumnRules,
+  type UnknownTagPolicy,
+  type UnknownTagReport,
+} from './tag-columns.js';
 import { readRawTable } from './tag-table-reader.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -40,7 +45,7 @@ export interface Catalogue {
   table: Table;
   /** Empty under `error` (unknown tags throw); the dropped tags under `drop`. */
   unknown: UnknownTagReport[];
-  /** Taxonomy categories with no column in the file, treated as empty. */
+  /** Taxonomy categories with no column in the file (or opted out), treated as empty. */
   missingCategories: string[];
 }
 
@@ -56,17 +61,19 @@ export function catalogueSchema(taxonomy: Taxonomy): Schema {
 
 /**
  * Reads a catalogue. `tagColumns` maps a category to the column holding its tags (default
- * `<category>_tags`; a configured column must exist, a default one may be absent).
- * Ids must be present, non-empty and unique.
+ * `<category>_tags`; a configured column must exist; null: the file has none). A default
+ * column may be absent unless `requireAllCategories` (the pipeline's rule) or another column
+ * looks like a misspelling of it (see tag-columns.ts). Ids must be present, non-empty and unique.
  */
-export async function readCatalogue(params: {
-  path: string;
-  taxonomy: Taxonomy;
-  idColumn?: string;
-  tagColumns?: Record<string, string>;
-  unknownTags?: UnknownTagPolicy;
-  format?: TableFormat;
-}): Promise<Catalogue> {
+export async function readCatalogue(
+  params: {
+    path: string;
+    taxonomy: Taxonomy;
+    idColumn?: string;
+    unknownTags?: UnknownTagPolicy;
+    format?: TableFormat;
+  } & Omit<TagColumnRules, 'otherColumns'>,
+): Promise<Catalogue> {
   const { path, taxonomy } = params;
   const idColumn = params.idColumn ?? 'id';
   const what = 'catalogue';
@@ -101,6 +108,9 @@ export async function readCatalogue(params: {
     what,
     taxonomy,
     tagColumns: params.tagColumns,
+    requireAllCategories: params.requireAllCategories,
+    configField: params.configField,
+    otherColumns: [idColumn],
     unknownTags: params.unknownTags,
   });
   return {

@@ -35,62 +35,167 @@ export interface MappedTags {
 
 const MAX_REPORTED_ROWS = 10;
 
+/** How a missing default `<category>_tags` column is taken. */
+export interface TagColumnRules {
+  /**
+   * `{category: column}`: the column holding a category's tags (it must exist), or null: the
+   * file has none for that category, which is then empty. Default `<category>_tags`.
+   */
+  tagColumns?: Record<string, string | null>;
+  /**
+   * Every category must have a column, or be opted out (`tagColumns: {category: null}`): a
+   * missing one is an error naming the columns found and the nearest name. Without it a missing
+   * default column is an empty category, unless a column resembles its name (a misspelling).
+   */
+  requireAllCategories?: boolean;
+  /** Where the opt-out is written, for messages (`catalogue.tagColumns`); default `tagColumns`. */
+  configField?: string;
+  /** Columns that are never a category's (the id column), left out of "nearest name". */
+  otherColumns?: readonly string[];
+}
+
 /**
- * Resolves each category's column: `tagColumns[category]` when given (must exist), else
- * `<category>_tags` (absent: the category is missing, treated as empty). At least one
- * category must have a column.
+ * Resolves each category's column: `tagColumns[category]` when given (must exist; null: none),
+ * else `<category>_tags`. A missing default column is an error when every category must have
+ * one or when another column resembles it, else the category is missing (treated as empty). At
+ * least one category must have a column.
  */
-export function resolveTagColumns(params: {
-  table: RawTable;
-  what: string;
-  taxonomy: Taxonomy;
-  tagColumns?: Record<string, string>;
-}): { columns: (string | null)[]; missingCategories: string[] } {
+export function resolveTagColumns(
+  params: {
+    table: RawTable;
+    what: string;
+    taxonomy: Taxonomy;
+  } & TagColumnRules,
+): { columns: (string | null)[]; missingCategories: string[] } {
   const { table, what, taxonomy, tagColumns = {} } = params;
   const prefix = `${what} ${table.source}`;
+  const field = params.configField ?? 'tagColumns';
   for (const category of Object.keys(tagColumns)) {
     if (!taxonomy.categories.includes(category)) {
       throw new ValidationError(
-        `${prefix}: tagColumns names category "${category}", which is not in the taxonomy (${taxonomy.categories.join(', ')})`,
+        `${prefix}: ${field} names category "${category}", which is not in the taxonomy (${taxonomy.categories.join(', ')})`,
       );
     }
   }
   const present = new Set(table.columns);
+  const configured = (category: string) =>
+    Object.hasOwn(tagColumns, category) ? tagColumns[category] : undefined;
+  // Columns a category reads, and the id column: never offered as "the nearest name".
+  const taken = new Set(params.otherColumns ?? []);
+  for (const category of taxonomy.categories) {
+    const column = configured(category) ?? `${category}_tags`;
+    if (present.has(column)) taken.add(column);
+  }
+  const candidates = table.columns.filter((column) => !taken.has(column));
+  const found = `columns: ${table.columns.join(', ')}`;
   const missingCategories: string[] = [];
   const columns = taxonomy.categories.map((category) => {
-    const configured = tagColumns[category];
-    if (configured !== undefined) {
-      if (!present.has(configured)) {
+    const own = configured(category);
+    if (own === null) {
+      missingCategories.push(category);
+      return null;
+    }
+    if (own !== undefined) {
+      if (!present.has(own)) {
+        const nearest = nearestName(own, candidates);
         throw new ValidationError(
-          `${prefix}: no "${configured}" column for category "${category}" (columns: ${table.columns.join(', ')})`,
+          `${prefix}: no "${own}" column for category "${category}" (${found}${nearest ? `; the nearest name is "${nearest}"` : ''})`,
         );
       }
-      return configured;
+      return own;
     }
     const column = `${category}_tags`;
     if (present.has(column)) return column;
+    const lookalike = candidates.find((candidate) => resembles(candidate, category));
+    if (params.requireAllCategories || lookalike) {
+      const nearest = nearestName(column, candidates);
+      const hint = lookalike
+        ? `; "${lookalike}" looks like a misspelling of it`
+        : nearest
+          ? `; the nearest name is "${nearest}"`
+          : '';
+      throw new ValidationError(
+        `${prefix}: no "${column}" column for category "${category}" (${found}${hint}) — rename the column, name it in ${field} (${category}: <column>), or say the file has no ${category} tags with ${field}: {${category}: null}`,
+      );
+    }
     missingCategories.push(category);
     return null;
   });
   if (columns.every((c) => c === null)) {
     throw new ValidationError(
-      `${prefix}: no tag columns (expected at least one of ${taxonomy.categories.map((c) => `${c}_tags`).join(', ')}; columns: ${table.columns.join(', ')})`,
+      `${prefix}: no tag columns (expected at least one of ${taxonomy.categories.map((c) => `${c}_tags`).join(', ')}; ${found})`,
     );
   }
   return { columns, missingCategories };
 }
 
 /**
+ * Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), ignoring case:
+ * the edits that turn `a` into `b`.
+ */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let before = new Array<number>(t.length + 1).fill(0);
+  let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      let best = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) {
+        best = Math.min(best, before[j - 2] + 1);
+      }
+      current.push(best);
+    }
+    before = previous;
+    previous = current;
+  }
+  return previous[t.length];
+}
+
+/** The candidate closest to `name` by edit distance (the first of equals), if any. */
+export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+const letters = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+/**
+ * Whether `column` looks like a misspelling of `category`'s default column: within two edits
+ * of `<category>_tags` (one for three-letter categories, none for shorter ones), or named after
+ * the category (`Mood`, `moods`, `mood_list`, `MoodTags`; one edit allowed from four letters on).
+ */
+export function resembles(column: string, category: string): boolean {
+  const name = letters(category);
+  if (name === '') return false;
+  const edits = name.length >= 4 ? 2 : name.length === 3 ? 1 : 0;
+  if (editDistance(column, `${category}_tags`) <= edits) return true;
+  const stem = letters(column).replace(/(tags?|list)$/, '');
+  return stem === name || (name.length >= 4 && editDistance(stem, name) <= 1);
+}
+
+/**
  * Maps every tag cell to global tag ids. A tag not in its column's category is unknown (misfiled
  * ones get `belongsTo`): `error` throws one message listing them, `drop` leaves out and reports.
  */
-export function mapTagColumns(params: {
-  table: RawTable;
-  what: string;
-  taxonomy: Taxonomy;
-  tagColumns?: Record<string, string>;
-  unknownTags?: UnknownTagPolicy;
-}): MappedTags {
+export function mapTagColumns(
+  params: {
+    table: RawTable;
+    what: string;
+    taxonomy: Taxonomy;
+    unknownTags?: UnknownTagPolicy;
+  } & TagColumnRules,
+): MappedTags {
   const { table, what, taxonomy } = params;
   const policy = params.unknownTags ?? 'error';
   if (policy !== 'error' && policy !== 'drop') {

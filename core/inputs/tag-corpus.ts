@@ -3,7 +3,12 @@
 // what the count model is fitted on, generated data is evaluated against, and a model is
 // trained on. Read with exactly the catalogue's rules (see tag-columns.ts).
 import type { TableFormat } from './table-format.js';
-import { mapTagColumns, type UnknownTagPolicy, type UnknownTagReport } from './tag-columns.js';
+import {
+  mapTagColumns,
+  type TagColumnRules,
+  type UnknownTagPolicy,
+  type UnknownTagReport,
+} from './tag-columns.js';
 import { readRawTable } from './tag-table-reader.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -25,13 +30,18 @@ export interface TagCorpus {
   missingCategories: string[];
 }
 
-export async function readTagCorpus(params: {
-  path: string;
-  taxonomy: Taxonomy;
-  tagColumns?: Record<string, string>;
-  unknownTags?: UnknownTagPolicy;
-  format?: TableFormat;
-}): Promise<TagCorpus> {
+/**
+ * Reads a tag corpus. Columns as in the catalogue (tag-columns.ts): a missing default column
+ * is an empty category unless another column looks like a misspelling of it.
+ */
+export async function readTagCorpus(
+  params: {
+    path: string;
+    taxonomy: Taxonomy;
+    unknownTags?: UnknownTagPolicy;
+    format?: TableFormat;
+  } & TagColumnRules,
+): Promise<TagCorpus> {
   const what = 'tag corpus';
   const raw = await readRawTable({ path: params.path, what, format: params.format });
   const mapped = mapTagColumns({
@@ -39,6 +49,9 @@ export async function readTagCorpus(params: {
     what,
     taxonomy: params.taxonomy,
     tagColumns: params.tagColumns,
+    requireAllCategories: params.requireAllCategories,
+    configField: params.configField,
+    otherColumns: params.otherColumns,
     unknownTags: params.unknownTags,
   });
   return {

@@ -11,6 +11,7 @@
 //      same folder and rename it);
 //   2. read-after-write: once an activity that wrote a file completes, every worker sees it;
 //   3. listing and recursive delete of a run folder (for cleanup after cancellation).
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -18,10 +19,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ValidationError } from '../errors.js';
+import { classifyFsError, errorCode, ValidationError } from '../errors.js';
 import { fsyncFile, tempPathFor } from './arrow-io.js';
 
 export interface ArtifactStore {
@@ -67,15 +69,18 @@ export class LocalArtifactStore implements ArtifactStore {
 
   writeJson(key: string, value: unknown): void {
     const full = this.path(key);
-    mkdirSync(dirname(full), { recursive: true });
-    const temp = tempPathFor(full);
-    writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncFile(temp);
-    renameSync(temp, full);
+    this.classified(`write ${key}`, () => {
+      mkdirSync(dirname(full), { recursive: true });
+      const temp = tempPathFor(full);
+      writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+      fsyncFile(temp);
+      renameSync(temp, full);
+    });
   }
 
   readJson<T>(key: string): T {
-    return JSON.parse(readFileSync(this.path(key), 'utf8')) as T;
+    const full = this.path(key);
+    return JSON.parse(this.classified(`read ${key}`, () => readFileSync(full, 'utf8'))) as T;
   }
 
   list(prefix: string): string[] {
@@ -89,11 +94,114 @@ export class LocalArtifactStore implements ArtifactStore {
         else out.push(relative(this.root, full).split(sep).join('/'));
       }
     };
-    walk(base);
+    this.classified(`list ${prefix}`, () => walk(base));
     return out.sort();
   }
 
   remove(key: string): void {
-    rmSync(this.path(key), { recursive: true, force: true });
+    const full = this.path(key);
+    this.classified(`remove ${key}`, () => rmSync(full, { recursive: true, force: true }));
+  }
+
+  /** Runs `op`; a permission or file-type error becomes a non-retryable ValidationError. */
+  private classified<T>(what: string, op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      throw classifyFsError(err, `artifact store ${this.root}: cannot ${what}`);
+    }
+  }
+}
+
+/** Error codes a probe may meet that a retry can get past (a busy or flaky file system). */
+const TRANSIENT_FS_CODES = new Set([
+  'EAGAIN',
+  'EBUSY',
+  'EINTR',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'ESTALE',
+  'ETIMEDOUT',
+]);
+
+/** The nearest existing path at or above `path` (a file or a folder). */
+function nearestExisting(path: string): string {
+  let current = path;
+  for (;;) {
+    try {
+      statSync(current);
+      return current;
+    } catch (err) {
+      const code = errorCode(err);
+      // ENOTDIR: a file further up is in the way; it is what the caller finds next.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(current) === current) throw err;
+      current = dirname(current);
+    }
+  }
+}
+
+/**
+ * Tries what a run will do in a folder before the run does it: creates `dir` (when `create`;
+ * folder by folder, never `mkdir -p`, which loops forever under /proc), then writes, renames
+ * and deletes a probe file in it. Without `create` nothing is created: the probe runs in `dir`
+ * or, when it does not exist yet, in its nearest existing ancestor (where the run will create
+ * it). `parent`: probe `dir`'s parent instead (a target that is swapped in by a rename there).
+ * A failure a retry cannot fix — a file in the way, no permission, a read-only or special
+ * file system — is a ValidationError naming `field` (the config field) and `dir`.
+ */
+export function probeWritableFolder(
+  dir: string,
+  field: string,
+  options: { create: boolean; parent?: boolean },
+): void {
+  const target = options.parent ? dirname(resolve(dir)) : resolve(dir);
+  function fail(detail: string, err?: unknown): never {
+    const code = errorCode(err);
+    if (code && TRANSIENT_FS_CODES.has(code)) throw err;
+    const cause = err ? ` (${code ?? (err as Error).message})` : '';
+    throw new ValidationError(`${field}: cannot use ${dir}: ${detail}${cause}`);
+  }
+  let base = target;
+  try {
+    base = nearestExisting(target);
+  } catch (err) {
+    fail('cannot look it up', err);
+  }
+  if (!statSync(base).isDirectory()) {
+    fail(base === resolve(dir) ? 'it is a file, not a folder' : `${base} is a file, not a folder`);
+  }
+  let folder = base;
+  if (options.create && base !== target) {
+    const missing = relative(base, target).split(sep);
+    for (const part of missing) {
+      folder = join(folder, part);
+      try {
+        mkdirSync(folder);
+      } catch (err) {
+        if (errorCode(err) === 'EEXIST' && statSync(folder).isDirectory()) continue;
+        fail(`cannot create the folder ${folder}`, err);
+      }
+    }
+  }
+  const probe = join(folder, `.tagflow-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const renamed = `${probe}.renamed`;
+  let step = 'write a file in';
+  try {
+    writeFileSync(probe, 'tagflow write probe\n');
+    step = 'rename a file in';
+    renameSync(probe, renamed);
+    step = 'delete a file in';
+    rmSync(renamed);
+  } catch (err) {
+    fail(`cannot ${step} ${folder}`, err);
+  } finally {
+    for (const leftover of [probe, renamed]) {
+      try {
+        rmSync(leftover, { force: true });
+      } catch {
+        // Reported above: the step that failed is the message.
+      }
+    }
   }
 }

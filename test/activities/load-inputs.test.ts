@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../../activities/load-inputs.js';
 import { ValidationError } from '../../core/errors.js';
@@ -77,5 +78,73 @@ describe('loadInputs', () => {
     };
     const loaded = await inActivity(loadInputs, [{ runId: run.runId, config: latentOnly }]);
     expect(loaded.catalogue.rows).toBe(0);
+  });
+
+  it('refuses a category without a catalogue column unless the config opts it out', async () => {
+    const run = await demoRunThrough('prepare');
+    const [header, ...rows] = readFileSync(demo('catalogue.csv'), 'utf8').split('\n');
+    const misspelt = join(run.dir, 'misspelt.csv');
+    writeFileSync(misspelt, [header.replace('mood_tags', 'mood_tag'), ...rows].join('\n'));
+    const withCatalogue = (path: string, tagColumns?: Record<string, string | null>) => ({
+      runId: run.runId,
+      config: { ...run.config, catalogue: { ...run.config.catalogue, path, tagColumns } },
+    });
+    const err = await inActivity(loadInputs, [withCatalogue(misspelt)]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      `catalogue ${misspelt}: no "mood_tags" column for category "mood" (columns: id, genre_tags, mood_tag, instrument_tags, tempo_tags, aspect_list; "mood_tag" looks like a misspelling of it) — rename the column, name it in catalogue.tagColumns (mood: <column>), or say the file has no mood tags with catalogue.tagColumns: {mood: null}`,
+    );
+    // A column no name resembles is still an error: every category must have one.
+    const noMood = join(run.dir, 'no-mood.json');
+    const records = parse(readFileSync(demo('catalogue.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    writeFileSync(noMood, JSON.stringify(records.map(({ mood_tags: _, ...rest }) => rest)));
+    await expect(inActivity(loadInputs, [withCatalogue(noMood)])).rejects.toThrow(
+      /no "mood_tags" column for category "mood" \(columns: id, genre_tags, instrument_tags, tempo_tags, aspect_list; the nearest name is "aspect_list"\)/,
+    );
+    const optedOut = await inActivity(loadInputs, [withCatalogue(noMood, { mood: null })]);
+    expect(optedOut.catalogue.missingCategories).toEqual(['mood']);
+    const mapped = await inActivity(loadInputs, [withCatalogue(misspelt, { mood: 'mood_tag' })]);
+    expect(mapped.catalogue.missingCategories).toEqual([]);
+  });
+
+  it('checks count parameters against the taxonomy, naming the config fields', async () => {
+    const run = await demoRunThrough('prepare', {
+      generation: { corpus: demo('corpus.csv'), temperatures: [1], latent: { rows: 10 } },
+    });
+    const { tempo: _, ...means } = { tempo: 1.2, genre: 1.3, mood: 1.4, instrument: 1.5 };
+    const config = {
+      ...run.config,
+      counts: {
+        mode: 'params' as const,
+        means,
+        variances: { genre: 0.5, mood: 0.5, instrument: 0.5 },
+        maxCounts: { genre: 4, mood: 4, instrument: 4 },
+        correlation: [
+          [1, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+        ],
+      },
+    };
+    await expect(inActivity(loadInputs, [{ runId: run.runId, config }])).rejects.toThrow(
+      new ValidationError('counts.means.tempo: must be a positive number, got undefined'),
+    );
+  });
+
+  it('tries the model pack on one row: a model.json that disagrees with its ONNX files fails', async () => {
+    const run = await demoRunThrough('prepare');
+    const pack = join(run.dir, 'pack');
+    cpSync(join(REPO_ROOT, 'models', 'demo'), pack, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(pack, 'model.json'), 'utf8'));
+    writeFileSync(join(pack, 'model.json'), JSON.stringify({ ...meta, latentDim: 8 }));
+    const config = { ...run.config, model: { pack } };
+    const err = await inActivity(loadInputs, [{ runId: run.runId, config }]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      `model pack ${pack}: encoder.onnx has output mu of width 16, but model.json's latentDim is 8`,
+    );
   });
 });

@@ -1,6 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configFingerprint, prepareRun } from '../../activities/prepare-run.js';
+import { ValidationError } from '../../core/errors.js';
 import { runKey } from '../../core/io/index.js';
 import { demoRunThrough, inActivity, runFolder } from '../helpers/demo-activities.js';
 
@@ -34,6 +37,42 @@ describe('prepareRun', () => {
       reset: true,
     });
     expect(run.store.list(runKey(run.runId))).toEqual([runKey(run.runId, 'run.json')]);
+  });
+
+  it('tries the artifacts folder first: a file there fails at once, naming the field and path', async () => {
+    const run = await demoRunThrough('prepare');
+    const file = join(run.dir, 'not-a-folder');
+    writeFileSync(file, 'keep me');
+    for (const artifacts of [file, join(file, 'artifacts')]) {
+      const config = { ...run.config, artifacts };
+      const err = await inActivity(prepareRun, [{ runId: run.runId, config }]).catch((e) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.message).toMatch(
+        new RegExp(`^artifacts: cannot use ${artifacts}: (it|${file}) is a file, not a folder$`),
+      );
+    }
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+  });
+
+  it('tries the parent of a file:// target, creating nothing there', async () => {
+    const run = await demoRunThrough('prepare');
+    const file = join(run.dir, 'a-file');
+    writeFileSync(file, 'keep me');
+    const target = join(file, 'dataset');
+    const config = {
+      ...run.config,
+      output: { ...run.config.output, target: pathToFileURL(target).href },
+    };
+    const err = await inActivity(prepareRun, [{ runId: run.runId, config }]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      `output.target: cannot use ${target}: ${file} is a file, not a folder`,
+    );
+    // A target whose folders do not exist yet is fine, and is not created here.
+    const later = join(run.dir, 'out', 'later', 'dataset');
+    const ok = { ...config, output: { ...config.output, target: pathToFileURL(later).href } };
+    await inActivity(prepareRun, [{ runId: run.runId, config: ok }]);
+    expect(existsSync(join(run.dir, 'out', 'later'))).toBe(false);
   });
 
   it('fingerprints every setting', async () => {

@@ -1,11 +1,26 @@
 // Bad input ends a run at once, as a non-retryable failure whose message names the problem;
-// the CLI exits non-zero with that message, and the output target is left as it was. Runs go
-// through the real `tagflow run` command against the test server, served by workers here.
-import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// the CLI exits non-zero with that message and no stack trace, and the output target and the
+// inputs are left as they were. Runs go through the real `tagflow run` command against the
+// test server, served by workers here. Deterministic faults found in the workflow (a model
+// pack whose model.json disagrees with its ONNX files, folders that cannot be written, a
+// category without a catalogue column) fail without any activity being retried.
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
+import { NOTEBOOK_COUNTS_CONFIG } from '../../core/config.js';
 import { runWorkflowId } from '../../workflows/generate-dataset.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
 import { REPO_ROOT, runCli, tempDir } from '../helpers/pipeline.js';
@@ -14,10 +29,54 @@ import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';
 const dir = tempDir('bad-input');
 const demo = (file: string) => join(REPO_ROOT, 'data', 'demo', file);
 
+/** A copy of the demo pack with `change` applied, its model.json re-sealed (checksums match). */
+function demoPackCopy(change: (dir: string, meta: Record<string, unknown>) => void): string {
+  const pack = join(dir, `pack-${randomUUID()}`);
+  cpSync(join(REPO_ROOT, 'models', 'demo'), pack, { recursive: true });
+  const meta = JSON.parse(readFileSync(join(pack, 'model.json'), 'utf8'));
+  change(pack, meta);
+  for (const file of ['encoder.onnx', 'decoder.onnx']) {
+    const bytes = readFileSync(join(pack, file));
+    meta.files[file] = {
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+    };
+  }
+  writeFileSync(join(pack, 'model.json'), JSON.stringify(meta, null, 2));
+  return pack;
+}
+
+/** A copy of the demo catalogue with its text changed. */
+function demoCatalogueCopy(change: (text: string) => string, extension = 'csv'): string {
+  const file = join(dir, `catalogue-${randomUUID()}.${extension}`);
+  writeFileSync(file, change(readFileSync(demo('catalogue.csv'), 'utf8')));
+  return file;
+}
+
+/** sha256 of every file a config reads (taxonomy, catalogue, corpus, pack), by path. */
+function inputDigests(config: {
+  taxonomy?: string;
+  catalogue?: { path?: string };
+  counts?: { reference?: string };
+  model?: { pack?: string };
+}): Record<string, string> {
+  const files = [config.taxonomy, config.catalogue?.path, config.counts?.reference];
+  const pack = config.model?.pack;
+  if (pack && existsSync(pack)) files.push(...readdirSync(pack).map((f) => join(pack, f)));
+  return Object.fromEntries(
+    files
+      .filter((f): f is string => typeof f === 'string' && existsSync(f) && statSync(f).isFile())
+      .map((f) => [f, createHash('sha256').update(readFileSync(f)).digest('hex')]),
+  );
+}
+
+/** Lines that look like a JavaScript stack frame. */
+const STACK_FRAME = /^\s+at .+[(:]\d+/m;
+
 function writeConfig(
   name: string,
   changes: Record<string, unknown>,
-): { file: string; target: string } {
+): { file: string; target: string; inputs: Record<string, string> } {
   const target = join(dir, 'out', name);
   const config = {
     name,
@@ -33,6 +92,7 @@ function writeConfig(
   writeFileSync(file, stringify(config));
   return {
     file,
+    inputs: inputDigests(config),
     target:
       (changes.output as { target?: string } | undefined)?.target?.replace('file://', '') ?? target,
   };
@@ -42,7 +102,7 @@ describe('bad input', () => {
   const temporal = useTestTemporal();
 
   async function run(name: string, changes: Record<string, unknown>) {
-    const { file, target } = writeConfig(name, changes);
+    const { file, target, inputs } = writeConfig(name, changes);
     const started = Date.now();
     const cli = await runCli(
       ['run', '--config', file, '--no-progress', '--queue-prefix', temporal.workers.queuePrefix],
@@ -50,7 +110,7 @@ describe('bad input', () => {
         env: { TEMPORAL_ADDRESS: temporalSettings().address },
       },
     );
-    return { ...cli, seconds: (Date.now() - started) / 1000, target };
+    return { ...cli, seconds: (Date.now() - started) / 1000, target, file, inputs };
   }
 
   /** The run's workflow failed, and no activity was tried more than once. */
@@ -148,6 +208,133 @@ describe('bad input', () => {
       inWorkflow: false,
     },
     {
+      what: 'a model pack whose model.json has another latent size than its ONNX files',
+      changes: () => ({
+        model: {
+          pack: demoPackCopy((_, meta) => {
+            meta.latentDim = 8;
+          }),
+        },
+      }),
+      message:
+        /model pack .*pack-[^:]+: encoder\.onnx has output mu of width 16, but model\.json's latentDim is 8/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a model pack with a truncated decoder re-sealed with a matching checksum',
+      changes: () => ({
+        model: {
+          pack: demoPackCopy((pack) => {
+            const bytes = readFileSync(join(pack, 'decoder.onnx'));
+            writeFileSync(join(pack, 'decoder.onnx'), bytes.subarray(0, bytes.length >> 1));
+          }),
+        },
+      }),
+      message: /model pack .*pack-[^:]+: onnxruntime cannot load decoder\.onnx \(.*protobuf/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a model pack whose encoder and decoder are swapped',
+      changes: () => ({
+        model: {
+          pack: demoPackCopy((pack) => {
+            renameSync(join(pack, 'encoder.onnx'), join(pack, 'was-encoder'));
+            renameSync(join(pack, 'decoder.onnx'), join(pack, 'encoder.onnx'));
+            renameSync(join(pack, 'was-encoder'), join(pack, 'decoder.onnx'));
+          }),
+        },
+      }),
+      message: /model pack .*pack-[^:]+: encoder\.onnx and decoder\.onnx are swapped/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue whose mood_tags header is misspelled',
+      changes: () => ({
+        catalogue: { path: demoCatalogueCopy((text) => text.replace('mood_tags', 'mood_tgas')) },
+      }),
+      message:
+        /catalogue .*catalogue-[^:]+\.csv: no "mood_tags" column for category "mood" \(columns: id, genre_tags, mood_tgas, .*; "mood_tgas" looks like a misspelling of it\).*catalogue\.tagColumns/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue with no column for a category, not opted out',
+      changes: () => ({
+        catalogue: {
+          path: demoCatalogueCopy((text) => {
+            const rows = parse(text, { columns: true }) as Record<string, string>[];
+            return JSON.stringify(rows.map(({ tempo_tags: _, ...rest }) => rest));
+          }, 'json'),
+        },
+      }),
+      message:
+        /no "tempo_tags" column for category "tempo" \(columns: id, genre_tags, mood_tags, instrument_tags, aspect_list; the nearest name is "[a-z_]+"\).*catalogue\.tagColumns: \{tempo: null\}/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a correlation matrix that is not positive semi-definite',
+      changes: () => ({
+        counts: {
+          ...NOTEBOOK_COUNTS_CONFIG,
+          correlation: [
+            [1, 0.9, -0.9, 0],
+            [0.9, 1, 0.9, 0],
+            [-0.9, 0.9, 1, 0],
+            [0, 0, 0, 1],
+          ],
+        },
+      }),
+      message:
+        /config .*\.yaml: invalid configuration\n {2}counts\.correlation: not positive semi-definite/,
+      inWorkflow: false,
+    },
+    {
+      what: 'a correlation matrix of the wrong size',
+      changes: () => ({
+        counts: {
+          ...NOTEBOOK_COUNTS_CONFIG,
+          correlation: NOTEBOOK_COUNTS_CONFIG.correlation.slice(1).map((row) => row.slice(1)),
+        },
+      }),
+      message:
+        /config .*\.yaml: invalid configuration\n {2}counts\.correlation: expected a 4×4 matrix, got 3 rows/,
+      inWorkflow: false,
+    },
+    {
+      what: 'an artifacts folder that is a file',
+      changes: () => {
+        const file = join(dir, `artifacts-file-${randomUUID()}`);
+        writeFileSync(file, 'x');
+        return { artifacts: file };
+      },
+      message: /artifacts: cannot use .*artifacts-file-[^:]+: it is a file, not a folder/,
+      inWorkflow: true,
+    },
+    {
+      what: 'an artifacts folder under a file',
+      changes: () => {
+        const file = join(dir, `artifacts-file-${randomUUID()}`);
+        writeFileSync(file, 'x');
+        return { artifacts: join(file, 'artifacts') };
+      },
+      message: /artifacts: cannot use .*artifacts-file-.*\/artifacts: .* is a file, not a folder/,
+      inWorkflow: true,
+    },
+    {
+      // /sys refuses new entries even to root (EPERM; EACCES or EROFS elsewhere).
+      what: 'an artifacts folder that cannot be created',
+      changes: () => ({ artifacts: `/sys/tagflow-${randomUUID().slice(0, 8)}/artifacts` }),
+      message:
+        /artifacts: cannot use \/sys\/tagflow-[0-9a-f]+\/artifacts: cannot create the folder \/\S* \(E[A-Z]+\)/,
+      inWorkflow: true,
+    },
+    {
+      what: 'an output target in a folder that cannot be written',
+      changes: () => ({ output: { target: `file:///sys/tagflow-${randomUUID().slice(0, 8)}` } }),
+      message:
+        /output\.target: cannot use \/sys\/tagflow-[0-9a-f]+: cannot write a file in \/\S* \(E[A-Z]+\)/,
+      inWorkflow: true,
+    },
+    {
       what: 'an output target under a file',
       changes: () => {
         const file = join(dir, `not-a-folder-${randomUUID()}`);
@@ -166,8 +353,10 @@ describe('bad input', () => {
       expect(result.code, result.stdout + result.stderr).not.toBe(0);
       expect(result.stderr).toMatch(c.message);
       expect(result.stderr).toMatch(/^tagflow: /m);
+      expect(result.stdout + result.stderr).not.toMatch(STACK_FRAME);
       expect(result.seconds).toBeLessThan(30);
       expect(existsSync(result.target)).toBe(false);
+      expect(inputDigests(parseYaml(readFileSync(result.file, 'utf8')))).toEqual(result.inputs);
       if (c.inWorkflow) await expectFailedWithoutRetries(name);
     });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { conceptcaps } from '../helpers/conceptcaps.js';
+import { conceptcaps, conceptcapsCatalogue } from '../helpers/conceptcaps.js';
 import { conceptcapsPackDir, runCli, tempDir } from '../helpers/pipeline.js';
 import { runPython } from '../helpers/python-datasets.js';
 
@@ -22,7 +22,7 @@ describe('concept sets (ConceptCaps)', () => {
       stringify({
         name,
         taxonomy: conceptcaps('concepts_to_tags.json'),
-        catalogue: { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv') },
+        catalogue: conceptcapsCatalogue(),
         counts: { mode: 'fit', reference: conceptcaps('musiccaps_distilled.csv') },
         model: { pack: await conceptcapsPackDir() },
         generation: { concepts: { tags: 'all', rowsPerConcept: 200 } },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CONCEPTCAPS_DIR, conceptcaps } from '../helpers/conceptcaps.js';
+import { CONCEPTCAPS_DIR, conceptcaps, conceptcapsCatalogue } from '../helpers/conceptcaps.js';
 import { conceptcapsPackDir, runCli, tempDir } from '../helpers/pipeline.js';
 import { runPython } from '../helpers/python-datasets.js';
 
@@ -64,7 +64,7 @@ describe('tagflow run (embedded mode)', () => {
       stringify({
         name,
         taxonomy: conceptcaps('concepts_to_tags.json'),
-        catalogue: { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv') },
+        catalogue: conceptcapsCatalogue(),
         counts: { mode: 'fit', reference: conceptcaps('musiccaps_distilled.csv') },
         model: { pack: await conceptcapsPackDir() },
       }),

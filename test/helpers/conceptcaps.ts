@@ -28,3 +28,11 @@ export function conceptcaps(
   }
   return path;
 }
+
+/**
+ * The ConceptCaps catalogue as a run config's `catalogue`: it has no tempo column (MTG-Jamendo
+ * has no tempo tags), which a run must be told (`tagColumns: {tempo: null}`).
+ */
+export function conceptcapsCatalogue(): { path: string; tagColumns: { tempo: null } } {
+  return { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv'), tagColumns: { tempo: null } };
+}

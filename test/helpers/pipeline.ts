@@ -15,7 +15,7 @@ import {
 } from '../../core/config.js';
 import { loadTaxonomy } from '../../core/inputs/index.js';
 import { importCheckpoint } from '../../models/import-checkpoint.js';
-import { conceptcaps } from './conceptcaps.js';
+import { conceptcaps, conceptcapsCatalogue } from './conceptcaps.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const TAGFLOW_BIN = join(REPO_ROOT, 'bin', 'tagflow.js');
@@ -66,7 +66,7 @@ export async function conceptcapsConfig(
     {
       name,
       taxonomy: conceptcaps('concepts_to_tags.json'),
-      catalogue: { path: conceptcaps('mtg_jamendo_top50tags_cleaned.csv') },
+      catalogue: conceptcapsCatalogue(),
       counts: { mode: 'fit', reference: conceptcaps('musiccaps_distilled.csv') },
       model: { pack: await conceptcapsPackDir() },
       ...overrides,

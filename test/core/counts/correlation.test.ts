@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   cholesky,
+  correlationMatrixError,
   correlationShapeError,
   pearsonCorrelation,
+  positiveSemiDefiniteError,
   repairCorrelation,
   symmetricEigen,
 } from '../../../core/counts/correlation.js';
@@ -140,8 +142,14 @@ describe('repairCorrelation', () => {
 
 describe('correlationShapeError', () => {
   it('names what is wrong', () => {
-    expect(correlationShapeError([[1, 0]], 2)).toBe('expected a 2×2 matrix');
-    expect(correlationShapeError('x', 1)).toBe('expected a 1×1 matrix');
+    expect(correlationShapeError([[1, 0]], 2)).toBe('expected a 2×2 matrix, got 1 row');
+    expect(correlationShapeError([[1], [0, 1]], 2)).toBe(
+      'expected a 2×2 matrix, but row 0 has 1 entries',
+    );
+    expect(correlationShapeError([1, [0, 1]], 2)).toBe(
+      'expected a 2×2 matrix, but row 0 is not a list',
+    );
+    expect(correlationShapeError('x', 1)).toBe('expected a 1×1 matrix, got string');
     expect(
       correlationShapeError(
         [
@@ -178,6 +186,46 @@ describe('correlationShapeError', () => {
         2,
       ),
     ).toBe('entry [0][1] is not a finite number');
+  });
+});
+
+describe('positiveSemiDefiniteError', () => {
+  it('accepts positive definite and singular PSD matrices, refuses indefinite ones', () => {
+    expect(positiveSemiDefiniteError(randomCorrelation(8, 3))).toBeNull();
+    // Two identical variables: singular, but a valid correlation matrix.
+    expect(
+      positiveSemiDefiniteError([
+        [1, 1, 0.2],
+        [1, 1, 0.2],
+        [0.2, 0.2, 1],
+      ]),
+    ).toBeNull();
+    expect(
+      positiveSemiDefiniteError([
+        [1, 0.9, -0.9],
+        [0.9, 1, 0.9],
+        [-0.9, 0.9, 1],
+      ]),
+    ).toBe(
+      'not positive semi-definite (smallest eigenvalue -0.800): no set of variables can be correlated like this',
+    );
+  });
+});
+
+describe('correlationMatrixError', () => {
+  it('checks the shape first, then positive semi-definiteness', () => {
+    expect(correlationMatrixError([[1]], 2)).toBe('expected a 2×2 matrix, got 1 row');
+    expect(
+      correlationMatrixError(
+        [
+          [1, -0.8, -0.8],
+          [-0.8, 1, -0.8],
+          [-0.8, -0.8, 1],
+        ],
+        3,
+      ),
+    ).toMatch(/^not positive semi-definite \(smallest eigenvalue -0\.600\)/);
+    expect(correlationMatrixError(randomCorrelation(5, 4), 5)).toBeNull();
   });
 });
 

@@ -1,10 +1,12 @@
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { describe, expect, it } from 'vitest';
+import { NOTEBOOK_COUNTS_CONFIG, parseRunConfig } from '../../../core/config.js';
 import { cholesky } from '../../../core/counts/correlation.js';
 import type { CountModel } from '../../../core/counts/count-model.js';
 import { countSampler, sampleCounts } from '../../../core/counts/count-sampler.js';
 import {
   countModelFromParams,
+  countParamsIssues,
   NOTEBOOK_COUNT_PARAMS,
 } from '../../../core/counts/notebook-counts.js';
 import { ValidationError } from '../../../core/errors.js';
@@ -160,45 +162,115 @@ describe('countModelFromParams (the notebook)', () => {
       throw new Error('expected a ValidationError');
     };
     expect(message({ means: { ...MEANS, mood: 0 } })).toBe(
-      'count model parameters: means.mood must be a positive number, got 0',
+      'counts.means.mood: must be a positive number, got 0',
     );
     const { genre: _, ...noGenre } = VARIANCES;
     expect(message({ variances: noGenre })).toBe(
-      'count model parameters: variances.genre must be a positive number, got undefined',
+      'counts.variances.genre: must be a positive number, got undefined',
     );
     expect(message({ maxCounts: { ...MAX_COUNTS, tempo: 0 } })).toBe(
-      'count model parameters: maxCounts.tempo must be an integer in 1..255, got 0',
+      'counts.maxCounts.tempo: must be an integer in 1..255, got 0',
     );
     expect(message({ maxCounts: { ...MAX_COUNTS, key: 3 } })).toBe(
-      'count model parameters: maxCounts names "key", which is not one of the categories (tempo, genre, mood, instrument)',
+      'counts.maxCounts: names "key", which is not one of the categories (tempo, genre, mood, instrument)',
     );
     expect(message({ correlation: CORRELATION.slice(1) })).toBe(
-      'count model parameters: correlation: expected a 4×4 matrix',
+      'counts.correlation: expected a 4×4 matrix, got 3 rows (a row and a column per category, in order: tempo, genre, mood, instrument)',
     );
     const asymmetric = CORRELATION.map((r) => [...r]);
     asymmetric[0][1] = 0.2;
     expect(message({ correlation: asymmetric })).toBe(
-      'count model parameters: correlation: not symmetric: [1][0] = 0.15 but [0][1] = 0.2',
+      'counts.correlation: not symmetric: [1][0] = 0.15 but [0][1] = 0.2',
     );
     expect(message({ categories: ['tempo', 'tempo'] })).toBe(
-      'count model parameters: category "tempo" appears twice',
+      'counts: category "tempo" appears twice',
     );
   });
 
-  it('repairs a correlation that is not positive definite, and says so', () => {
-    const repaired = countModelFromParams({
+  it('refuses a correlation that is not positive semi-definite, and nudges a singular one', () => {
+    const params = {
       categories: ['a', 'b', 'c'],
       means: { a: 1.2, b: 1.3, c: 1.4 },
       variances: { a: 0.5, b: 0.5, c: 0.5 },
       maxCounts: { a: 4, b: 4, c: 4 },
+    };
+    expect(() =>
+      countModelFromParams({
+        ...params,
+        correlation: [
+          [1, 0.9, -0.9],
+          [0.9, 1, 0.9],
+          [-0.9, 0.9, 1],
+        ],
+      }),
+    ).toThrow(
+      new ValidationError(
+        'counts.correlation: not positive semi-definite (smallest eigenvalue -0.800): no set of variables can be correlated like this',
+      ),
+    );
+    // a and b perfectly correlated: singular but valid; sampled through a nearby PD matrix.
+    const singular = countModelFromParams({
+      ...params,
       correlation: [
-        [1, 0.9, -0.9],
-        [0.9, 1, 0.9],
-        [-0.9, 0.9, 1],
+        [1, 1, 0.2],
+        [1, 1, 0.2],
+        [0.2, 0.2, 1],
       ],
     });
-    expect(repaired.repaired).toBe(true);
-    expect(cholesky(repaired.correlation)).not.toBeNull();
-    expect(sampleCounts(repaired, { n: 10, seed: 0 })).toHaveLength(30);
+    expect(singular.repaired).toBe(true);
+    expect(cholesky(singular.correlation)).not.toBeNull();
+    expect(sampleCounts(singular, { n: 10, seed: 0 })).toHaveLength(30);
+  });
+});
+
+describe('counts.correlation in a run config', () => {
+  const config = (correlation: number[][]) => ({
+    name: 'r',
+    taxonomy: 't.json',
+    catalogue: { path: 'c.csv' },
+    model: { pack: 'p' },
+    counts: { ...NOTEBOOK_COUNTS_CONFIG, correlation },
+  });
+
+  it('accepts the notebook matrix', () => {
+    expect(countParamsIssues(parseRunConfig(config(CORRELATION)).counts)).toEqual([]);
+  });
+
+  it('refuses, naming the file and counts.correlation, a matrix of the wrong size or not PSD', () => {
+    const message = (correlation: number[][]) => {
+      try {
+        parseRunConfig(config(correlation), 'config run.yaml');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError);
+        return (err as Error).message;
+      }
+      throw new Error('expected a ValidationError');
+    };
+    expect(message(CORRELATION.slice(1).map((row) => row.slice(1)))).toBe(
+      'config run.yaml: invalid configuration\n  counts.correlation: expected a 4×4 matrix, got 3 rows (a row and a column per category of counts.means: tempo, genre, mood, instrument)',
+    );
+    const notPsd = [
+      [1, 0.9, -0.9, 0],
+      [0.9, 1, 0.9, 0],
+      [-0.9, 0.9, 1, 0],
+      [0, 0, 0, 1],
+    ];
+    expect(message(notPsd)).toBe(
+      'config run.yaml: invalid configuration\n  counts.correlation: not positive semi-definite (smallest eigenvalue -0.800): no set of variables can be correlated like this',
+    );
+    const lopsided = CORRELATION.map((row) => [...row]);
+    lopsided[2][3] = 0.5;
+    expect(message(lopsided)).toMatch(
+      /counts\.correlation: not symmetric: \[3\]\[2\] = -0\.099 but \[2\]\[3\] = 0\.5$/,
+    );
+    const diagonal = CORRELATION.map((row) => [...row]);
+    diagonal[1][1] = 0.9;
+    expect(message(diagonal)).toMatch(
+      /counts\.correlation: diagonal entry \[1\]\[1\] is 0\.9, not 1$/,
+    );
+  });
+
+  it('has nothing to say about a fitted count model', () => {
+    expect(countParamsIssues({ mode: 'fit' })).toEqual([]);
   });
 });

@@ -359,11 +359,82 @@ describe('catalogue validation', () => {
     ]);
     expect(catalogue.missingCategories).toEqual(['tempo', 'mood']);
     expect(await failure(readCatalogue({ path, taxonomy, tagColumns: { mood: 'feel' } }))).toBe(
-      `catalogue ${path}: no "feel" column for category "mood" (columns: id, styles, genre_tags)`,
+      `catalogue ${path}: no "feel" column for category "mood" (columns: id, styles, genre_tags; the nearest name is "styles")`,
     );
     expect(await failure(readCatalogue({ path, taxonomy, tagColumns: { key: 'styles' } }))).toBe(
       `catalogue ${path}: tagColumns names category "key", which is not in the taxonomy (tempo, genre, mood)`,
     );
+  });
+
+  it('takes null as "no such column": the category is empty, whatever the file has', async () => {
+    const path = write(freshDir(), 'x.csv', 'id,genre_tags,mood_tags\na,rock,sad\n');
+    const catalogue = await readCatalogue({
+      path,
+      taxonomy,
+      tagColumns: { tempo: null, mood: null },
+      requireAllCategories: true,
+    });
+    expect(catalogue.missingCategories).toEqual(['tempo', 'mood']);
+    expect(tableTags(catalogue, taxonomy.categories, taxonomy.tags)).toEqual([
+      { tempo: [], genre: ['rock'], mood: [] },
+    ]);
+  });
+
+  it('refuses a missing column when every category must have one, naming the columns and the nearest name', async () => {
+    const path = write(freshDir(), 'x.csv', 'id,genre_tags,feelings,mood_tags\na,rock,x,sad\n');
+    expect(
+      await failure(
+        readCatalogue({
+          path,
+          taxonomy,
+          requireAllCategories: true,
+          configField: 'catalogue.tagColumns',
+        }),
+      ),
+    ).toBe(
+      `catalogue ${path}: no "tempo_tags" column for category "tempo" (columns: id, genre_tags, feelings, mood_tags; the nearest name is "feelings") — rename the column, name it in catalogue.tagColumns (tempo: <column>), or say the file has no tempo tags with catalogue.tagColumns: {tempo: null}`,
+    );
+    // The id column is never offered as the nearest name, nor are columns categories read.
+    const bare = write(freshDir(), 'y.csv', 'id,genre_tags,mood_tags\na,rock,sad\n');
+    expect(await failure(readCatalogue({ path: bare, taxonomy, requireAllCategories: true }))).toBe(
+      `catalogue ${bare}: no "tempo_tags" column for category "tempo" (columns: id, genre_tags, mood_tags) — rename the column, name it in tagColumns (tempo: <column>), or say the file has no tempo tags with tagColumns: {tempo: null}`,
+    );
+  });
+
+  it('refuses a misspelt column header even when a missing column is allowed', async () => {
+    for (const header of ['mod_tags', 'mood_tag', 'Mood_Tags', 'moodtags', 'moods', 'omod_tags']) {
+      const path = write(freshDir(), 'x.csv', `id,genre_tags,${header}\na,rock,sad\n`);
+      expect(await failure(readCatalogue({ path, taxonomy }))).toBe(
+        `catalogue ${path}: no "mood_tags" column for category "mood" (columns: id, genre_tags, ${header}; "${header}" looks like a misspelling of it) — rename the column, name it in tagColumns (mood: <column>), or say the file has no mood tags with tagColumns: {mood: null}`,
+      );
+      const renamed = await readCatalogue({ path, taxonomy, tagColumns: { mood: header } });
+      expect(tableTags(renamed, taxonomy.categories, taxonomy.tags)).toEqual([
+        { tempo: [], genre: ['rock'], mood: ['sad'] },
+      ]);
+    }
+  });
+
+  it('needs the opt-out for the ConceptCaps catalogue, which has no tempo column', async () => {
+    expect(
+      await failure(
+        readCatalogue({
+          path: realCataloguePath,
+          taxonomy: realTaxonomy,
+          requireAllCategories: true,
+          configField: 'catalogue.tagColumns',
+        }),
+      ),
+    ).toMatch(
+      /no "tempo_tags" column for category "tempo" \(columns: id, tags, genre_tags, mood_tags, instrument_tags, aspect_list; the nearest name is "tags"\).*catalogue\.tagColumns: \{tempo: null\}$/,
+    );
+    const catalogue = await readCatalogue({
+      path: realCataloguePath,
+      taxonomy: realTaxonomy,
+      tagColumns: { tempo: null },
+      requireAllCategories: true,
+    });
+    expect(catalogue.rows).toBe(2041);
+    expect(catalogue.missingCategories).toEqual(['tempo']);
   });
 
   it('refuses a file with no tag column at all', async () => {

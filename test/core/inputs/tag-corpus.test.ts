@@ -87,6 +87,19 @@ describe('readTagCorpus', () => {
     expect(corpus.tags.map((t) => Array.from(t))).toEqual([[2, 3], [3]]);
   });
 
+  it('refuses a column whose name looks like a misspelling of a missing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tagflow-corpus-'));
+    const path = join(dir, 'c.csv');
+    writeFileSync(path, 'tempo_tag,genre_tags\nfast,rock\n');
+    await expect(
+      readTagCorpus({ path, taxonomy, configField: 'counts.tagColumns' }),
+    ).rejects.toThrow(
+      `tag corpus ${path}: no "tempo_tags" column for category "tempo" (columns: tempo_tag, genre_tags; "tempo_tag" looks like a misspelling of it) — rename the column, name it in counts.tagColumns (tempo: <column>), or say the file has no tempo tags with counts.tagColumns: {tempo: null}`,
+    );
+    const corpus = await readTagCorpus({ path, taxonomy, tagColumns: { tempo: 'tempo_tag' } });
+    expect(Array.from(corpus.counts)).toEqual([1, 1]);
+  });
+
   it('reports unknown tags as a tag corpus', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tagflow-corpus-'));
     const path = join(dir, 'c.csv');

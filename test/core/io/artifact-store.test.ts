@@ -1,8 +1,12 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../core/errors.js';
-import { LocalArtifactStore, runKey } from '../../../core/io/artifact-store.js';
+import {
+  LocalArtifactStore,
+  probeWritableFolder,
+  runKey,
+} from '../../../core/io/artifact-store.js';
 import { tempDir } from '../../helpers/pipeline.js';
 
 describe('LocalArtifactStore', () => {
@@ -61,5 +65,79 @@ describe('LocalArtifactStore', () => {
 
   it('resolves a relative root to an absolute one', () => {
     expect(new LocalArtifactStore('rel/store').root).toBe(join(process.cwd(), 'rel/store'));
+  });
+
+  it('turns a file in the way into a non-retryable error naming the store and the key', () => {
+    const root = tempDir('store');
+    writeFileSync(join(root, 'runs'), 'a file where the runs folder goes');
+    const store = new LocalArtifactStore(root);
+    expect(() => store.writeJson(runKey('r', 'a.json'), {})).toThrow(ValidationError);
+    expect(() => store.writeJson(runKey('r', 'a.json'), {})).toThrow(
+      new RegExp(`^artifact store ${root}: cannot write runs/r/a\\.json: ENOTDIR`),
+    );
+  });
+});
+
+describe('probeWritableFolder', () => {
+  const message = (dir: string, options: { create: boolean; parent?: boolean }) => {
+    try {
+      probeWritableFolder(dir, 'artifacts', options);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationError);
+      return (err as Error).message;
+    }
+    throw new Error('expected a ValidationError');
+  };
+
+  it('creates the folder and leaves nothing but it behind', () => {
+    const root = tempDir('probe');
+    const dir = join(root, 'a', 'b', 'artifacts');
+    probeWritableFolder(dir, 'artifacts', { create: true });
+    expect(readdirSync(dir)).toEqual([]);
+    // Again, now that it exists.
+    probeWritableFolder(dir, 'artifacts', { create: true });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('creates nothing without create, trying the nearest existing folder instead', () => {
+    const root = tempDir('probe');
+    probeWritableFolder(join(root, 'out', 'deeper', 'dataset'), 'output.target', {
+      create: false,
+      parent: true,
+    });
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('refuses a file, or a folder under a file, naming the field and the path', () => {
+    const root = tempDir('probe');
+    const file = join(root, 'file');
+    writeFileSync(file, 'x');
+    expect(message(file, { create: true })).toBe(
+      `artifacts: cannot use ${file}: it is a file, not a folder`,
+    );
+    expect(message(join(file, 'sub', 'artifacts'), { create: true })).toBe(
+      `artifacts: cannot use ${join(file, 'sub', 'artifacts')}: ${file} is a file, not a folder`,
+    );
+    expect(message(join(file, 'dataset'), { create: false, parent: true })).toBe(
+      `artifacts: cannot use ${join(file, 'dataset')}: ${file} is a file, not a folder`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('refuses folders that cannot be created or written, at once (no mkdir -p loop under /proc)', () => {
+    expect(message('/proc/tagflow-probe/artifacts', { create: true })).toMatch(
+      /^artifacts: cannot use \/proc\/tagflow-probe\/artifacts: cannot create the folder \/proc\/tagflow-probe \(E[A-Z]+\)$/,
+    );
+    expect(message('/proc/tagflow-probe/dataset', { create: false, parent: true })).toMatch(
+      /^artifacts: cannot use \/proc\/tagflow-probe\/dataset: cannot write a file in \/proc \(E[A-Z]+\)$/,
+    );
+  });
+
+  it.skipIf(process.getuid?.() === 0)('refuses a folder it may not write (EACCES)', () => {
+    const readOnly = join(tempDir('probe'), 'read-only');
+    mkdirSync(readOnly, { mode: 0o500 });
+    expect(message(readOnly, { create: true })).toBe(
+      `artifacts: cannot use ${readOnly}: cannot write a file in ${readOnly} (EACCES)`,
+    );
   });
 });
