@@ -8,7 +8,6 @@ import { readTagCorpus } from '../core/inputs/index.js';
 import { runKey } from '../core/io/index.js';
 import type { TrainSummary } from '../core/run-types.js';
 import { writeTrainedPack } from '../models/train-export.js';
-import { trainVae } from '../models/train-vae.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
 
@@ -30,6 +29,9 @@ export async function train({
   const taxonomy = runTaxonomy(config.taxonomy);
   const corpus = await readTagCorpus({ path: corpusPath, taxonomy });
   const context = Context.current();
+  // Imported here: tfjs takes ~0.3 s to load, which every worker and `tagflow` process would
+  // otherwise pay at start-up for a stage few runs have.
+  const { trainVae } = await import('../models/train-vae.js');
   const result = await trainVae({
     taxonomy,
     rows: corpus.tags,

@@ -18,6 +18,7 @@ const QUICK = [
   'count-sampler',
   'generation',
   'dedupe-split-publish',
+  'notebook-job',
   'pipeline',
   'metrics-baselines',
   'quality-report',

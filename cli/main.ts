@@ -8,8 +8,9 @@ import { evaluateCommand } from './evaluate.js';
 import { modelImportCommand } from './model-import.js';
 import { modelTrainCommand } from './model-train.js';
 import { reproduceCommand } from './reproduce.js';
-import { printRunResult, rootCauseMessage, runCommand, runPipeline } from './run.js';
+import { exitAfterRun, printRunResult, rootCauseMessage, runCommand, runPipeline } from './run.js';
 import { scheduleCommand } from './schedule.js';
+import { serverCommand } from './server.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 
@@ -35,18 +36,28 @@ export function buildProgram(print: (line: string) => void = (l) => console.log(
         ui: true,
         device: 'cpu',
         print,
+        stopInBackground: true,
       });
       if (!outcome.result) return;
       printRunResult(outcome.result, print);
       const { printExampleRows } = await import('./examples.js');
       await printExampleRows(outcome.result.target, print);
-      if (outcome.uiUrl) print(`Temporal UI (while a run is going): ${outcome.uiUrl}`);
+      if (outcome.mode === 'server' && outcome.uiUrl)
+        print(`Temporal UI: ${outcome.uiUrl} (tagflow server is up: the link keeps working)`);
+      else if (outcome.mode === 'embedded')
+        print(
+          'Temporal UI: the embedded server stopped with this run, so its link no longer works; ' +
+            '`tagflow server start` keeps a server with the UI up for the next runs',
+        );
+      else if (outcome.uiUrl) print(`Temporal UI: ${outcome.uiUrl}`);
+      exitAfterRun(outcome);
     });
   program.addCommand(statusCommand(print));
   program.addCommand(workerCommand());
   program.addCommand(scheduleCommand(print));
   program.addCommand(evaluateCommand(print));
   program.addCommand(doctorCommand(print));
+  program.addCommand(serverCommand(print));
   program.addCommand(verifyCommand(print));
   program.addCommand(reproduceCommand(print));
   program

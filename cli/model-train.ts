@@ -7,14 +7,14 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { loadTaxonomy, readTagCorpus } from '../core/inputs/index.js';
-import { writeTrainedPack } from '../models/train-export.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   type TrainBatchProgress,
   type TrainConfig,
   type TrainProgress,
-  trainVae,
-} from '../models/train-vae.js';
+} from '../models/train-config.js';
+import { writeTrainedPack } from '../models/train-export.js';
+import type { trainVae } from '../models/train-vae.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -127,6 +127,8 @@ export function modelTrainCommand(options: { print?: (line: string) => void } = 
       process.once('SIGINT', onSigint);
       let result: Awaited<ReturnType<typeof trainVae>>;
       try {
+        // Imported here: tfjs takes ~0.3 s to load, which every `tagflow` command would pay.
+        const { trainVae } = await import('../models/train-vae.js');
         result = await trainVae({
           taxonomy,
           rows: corpus.tags,

@@ -1,5 +1,7 @@
 // `tagflow run --config <file>`: submit a run (or attach to it, when one of that name is
-// already running), show its progress live, and print where the dataset went.
+// already running), show its progress live, and print where the dataset went. It runs on the
+// cluster named by TEMPORAL_ADDRESS, else on the project's background server (`tagflow server
+// start`) when it is up, else in embedded mode (its own dev server and worker).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
@@ -10,7 +12,8 @@ import {
   connectionSettingsFromEnv,
   type TemporalConnectionSettings,
 } from '../workers/connection.js';
-import { type EmbeddedTemporal, startEmbeddedTemporal } from '../workers/embedded.js';
+import type { EmbeddedTemporal } from '../workers/embedded.js';
+import { localServer } from '../workers/local-server.js';
 import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { ProgressView } from './progress-view.js';
@@ -62,17 +65,54 @@ export interface RunOptions {
   queuePrefix?: string;
   /** Print lines here (default console.log). */
   print?: (line: string) => void;
+  /**
+   * Embedded mode: once the run has completed, only start stopping the dev server and leave
+   * the rest to the caller, which prints the result and ends the process (`exitAfterRun`).
+   * Without it, runPipeline stops the embedded worker and server before it returns.
+   */
+  stopInBackground?: boolean;
 }
+
+/** Where a run went: a cluster, the project's background server, or its own embedded one. */
+export type RunMode = 'cluster' | 'server' | 'embedded';
 
 export interface RunOutcome {
   result?: RunResult;
   workflowId: string;
   uiUrl?: string;
+  mode: RunMode;
+  /** The embedded server and worker are still stopping: end the process (exitAfterRun). */
+  stopping?: boolean;
+}
+
+/** TAGFLOW_TRACE=1: when each start-up step ended, in ms since the process started (stderr). */
+export function trace(step: string): void {
+  if (process.env.TAGFLOW_TRACE)
+    console.error(`[trace ${performance.now().toFixed(0).padStart(6)} ms] ${step}`);
+}
+
+/** The cluster (TEMPORAL_ADDRESS), else the project's background server when it is up. */
+export function chooseTemporal(): {
+  settings?: TemporalConnectionSettings;
+  mode: RunMode;
+  uiBase?: string;
+} {
+  const cluster = connectionSettingsFromEnv();
+  if (cluster) return { settings: cluster, mode: 'cluster', uiBase: process.env.TEMPORAL_UI_URL };
+  const server = localServer();
+  if (server)
+    return {
+      settings: { address: server.address, namespace: server.namespace },
+      mode: 'server',
+      uiBase: server.uiUrl,
+    };
+  return { mode: 'embedded' };
 }
 
 /**
- * Runs (or attaches to) the run described by `options.config`. In embedded mode (no
- * TEMPORAL_ADDRESS) the dev server and a worker live in this process for the run's duration.
+ * Runs (or attaches to) the run described by `options.config`: on the cluster named by
+ * TEMPORAL_ADDRESS, else on the project's background server (`tagflow server start`) when it
+ * is up, else in embedded mode, with a dev server and a worker in this process for the run.
  */
 export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -85,39 +125,53 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       ? options.target
       : pathToFileURL(resolve(options.target)).href;
   }
+  trace('config loaded');
 
+  const chosen = chooseTemporal();
+  const { mode } = chosen;
   let embedded: EmbeddedTemporal | undefined;
-  let settings = connectionSettingsFromEnv();
-  if (!settings) {
+  let settings = chosen.settings;
+  const queuePrefix =
+    options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+  if (mode !== 'cluster' && queuePrefix !== DEFAULT_QUEUE_PREFIX) {
+    throw new InvalidArgumentError(
+      `--queue-prefix needs a cluster (TEMPORAL_ADDRESS); the ${mode === 'server' ? "background server's" : 'embedded'} worker serves the default queues`,
+    );
+  }
+  if (mode === 'embedded') {
     if (options.detach)
       throw new InvalidArgumentError(
-        '--detach needs a cluster (TEMPORAL_ADDRESS); embedded runs live in this process',
+        '--detach needs a cluster (TEMPORAL_ADDRESS) or `tagflow server start`; embedded runs live in this process',
       );
-    embedded = await startEmbeddedTemporal({ ui: options.ui, device: options.device });
+    // Imported here: the worker, activities and models load only where a worker runs.
+    const { startEmbeddedTemporal } = await import('../workers/embedded.js');
+    embedded = await startEmbeddedTemporal({
+      ui: options.ui,
+      device: options.device,
+      onStep: trace,
+    });
     settings = embedded.connection;
+    trace('embedded server and worker up');
   }
+  if (!settings) throw new Error('no Temporal connection');
   const onSignal = () => {
     print(
-      '\ninterrupted: the run stays in the server (.tagflow/temporal); run the same command again to resume it',
+      mode === 'embedded'
+        ? '\ninterrupted: the run stays in the server (.tagflow/temporal); run the same command again to resume it'
+        : '\nstopped following: the run goes on in the server; run the same command again to follow it',
     );
     void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
+  let completed = false;
   const { client, close } = await connectClient(settings);
   const workflowId = runWorkflowId(config.name);
   const uiUrl = workflowUiUrl(
-    embedded?.server.uiUrl ?? process.env.TEMPORAL_UI_URL,
+    embedded?.server.uiUrl ?? chosen.uiBase,
     settings.namespace,
     workflowId,
   );
   try {
-    const queuePrefix =
-      options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
-    if (embedded && queuePrefix !== DEFAULT_QUEUE_PREFIX) {
-      throw new InvalidArgumentError(
-        '--queue-prefix needs a cluster (TEMPORAL_ADDRESS); the embedded worker serves the default queues',
-      );
-    }
     const handle = await client.workflow.start('generateDataset', {
       taskQueue: taskQueueName('cpu', queuePrefix),
       workflowId,
@@ -125,12 +179,14 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       // Starting a run that is already going attaches to it instead of duplicating it.
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
+    trace('workflow submitted');
     print(`run ${config.name}: workflow ${workflowId}${uiUrl ? `\n  Temporal UI: ${uiUrl}` : ''}`);
-    if (options.detach) return { workflowId, uiUrl };
+    if (options.detach) return { workflowId, uiUrl, mode };
 
     const view = new ProgressView({ enabled: options.progress, print });
     // One query at a time, and none left in flight when the connection closes.
     let following = true;
+    let wake: (() => void) | undefined;
     const follow = (async () => {
       while (following) {
         try {
@@ -138,26 +194,61 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         } catch {
           // a query can fail while a worker restarts; the next one will tell
         }
-        await new Promise((r) => setTimeout(r, 500));
+        if (!following) break;
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, 500);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
       }
     })();
     try {
       const result: RunResult = await handle.result();
+      trace('run completed');
       following = false;
+      wake?.();
       await follow;
       view.update(await handle.query(progressQuery));
       view.stop();
-      return { result, workflowId, uiUrl };
+      completed = true;
+      return {
+        result,
+        workflowId,
+        uiUrl,
+        mode,
+        stopping: Boolean(embedded && options.stopInBackground),
+      };
     } catch (err) {
       following = false;
+      wake?.();
       await follow;
       view.stop();
       throw err;
     }
   } finally {
     process.off('SIGINT', onSignal);
-    await close();
-    await embedded?.stop();
+    if (embedded && completed && options.stopInBackground) {
+      // Off the critical path: the dev server starts stopping now, the worker goes with the
+      // process (the run is complete, nothing of it is in flight), the caller prints and exits.
+      void embedded.server.stop();
+      void close();
+    } else {
+      await close();
+      await embedded?.stop();
+    }
+  }
+}
+
+/**
+ * Ends the process once a completed embedded run's result is printed, while its dev server
+ * stops on its own (it holds nothing the run needs; the next start waits for it to be gone).
+ */
+export function exitAfterRun(outcome: RunOutcome): void {
+  if (outcome.stopping) {
+    trace('result printed, exiting');
+    process.exit(process.exitCode ?? 0);
   }
 }
 
@@ -187,8 +278,9 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
       "task-queue prefix of the cluster's workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)",
     )
     .action(async (options: Omit<RunOptions, 'print'>) => {
-      const outcome = await runPipeline({ ...options, print });
+      const outcome = await runPipeline({ ...options, print, stopInBackground: true });
       if (outcome.result) printRunResult(outcome.result, print);
+      exitAfterRun(outcome);
     });
 }
 

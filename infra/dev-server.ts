@@ -3,7 +3,7 @@
 // a readiness wait, the server's log kept on disk, and a clean shutdown that also happens
 // when the owner dies (see process-guard.mjs).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -26,6 +26,12 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** A `temporal` binary; default: found or installed by infra/temporal-cli.mjs. */
   cliPath?: string;
+  /**
+   * How long to wait for a server still running on the same `dataDir` (one that is shutting
+   * down after its run, say) before giving up (default 20 s): two servers must never share
+   * one SQLite file.
+   */
+  previousServerWaitMs?: number;
 }
 
 export interface DevServer {
@@ -109,7 +115,7 @@ async function waitForReady(
       }
     } catch (err) {
       lastError = err;
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
   throw new Error(
@@ -132,8 +138,111 @@ function waitForExit(child: ChildProcess, graceMs: number): Promise<void> {
   });
 }
 
+/** The file in a server's data folder that names the process running it (the guard's pid). */
+export function devServerPidFile(dataDir: string): string {
+  return join(resolve(dataDir), 'dev-server.pid');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The pid of a dev server running on `dataDir` (its process guard), or undefined: the pid
+ * file names a live process-guard whose command line names this folder's SQLite file.
+ */
+export function runningDevServer(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(devServerPidFile(dataDir), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (
+      !cmdline.includes('process-guard') ||
+      !cmdline.includes(join(resolve(dataDir), 'temporal.sqlite'))
+    )
+      return undefined;
+  } catch {
+    // no /proc (not Linux): trust the live pid
+  }
+  return pid;
+}
+
+/** The pid of the process that started the dev server guarded by `guardPid`, if known. */
+export function devServerOwner(guardPid: number): number | undefined {
+  try {
+    const args = readFileSync(`/proc/${guardPid}/cmdline`, 'utf8').split('\0');
+    const at = args.findIndex((a) => a.endsWith('process-guard.mjs'));
+    const owner = Number(args[at + 1]);
+    return at >= 0 && Number.isInteger(owner) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForPreviousServer(dataDir: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pid = runningDevServer(dataDir);
+    if (pid === undefined) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Another Temporal dev server (pid ${pid}) is using ${resolve(dataDir)}; ` +
+          'two servers must not share its SQLite file. Wait for it to stop, or stop it.',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let prestarted: { dataDir: string; ui: boolean; server: Promise<DevServer> } | undefined;
+
+/**
+ * Starts a dev server now, for a startDevServer call with the same `dataDir` and `ui` (and no
+ * fixed port) that comes later in this process: the `tagflow` launcher starts the embedded
+ * server this way while the command's modules load. Unclaimed, it stops with the process.
+ */
+export function prestartDevServer(options: { dataDir: string; ui: boolean }): void {
+  if (prestarted) return;
+  const server = startDevServer({ dataDir: options.dataDir, ui: options.ui });
+  server.catch(() => {}); // the claiming call sees the failure
+  prestarted = { dataDir: resolve(options.dataDir), ui: options.ui, server };
+}
+
+/** Stops a server prestartDevServer started that nothing claimed (the command failed early). */
+export async function stopUnclaimedDevServer(): Promise<void> {
+  const early = prestarted;
+  prestarted = undefined;
+  if (!early) return;
+  try {
+    await (await early.server).stop();
+  } catch {
+    // it never started
+  }
+}
+
 /** Starts `temporal server start-dev` and resolves once it answers on its gRPC port. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const early = prestarted;
+  if (
+    early &&
+    early.dataDir === resolve(options.dataDir) &&
+    early.ui === Boolean(options.ui) &&
+    options.port === undefined &&
+    options.uiPort === undefined
+  ) {
+    prestarted = undefined;
+    return early.server;
+  }
   // A port found free can be taken by another process before the server binds it (tests and
   // runs start servers side by side; the CLI picks its HTTP and metrics ports the same way).
   // When a port chosen at random is lost like that, start again with fresh ones; a port the
@@ -162,6 +271,7 @@ export function portLostAtStartup(message: string): number | undefined {
 async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  await waitForPreviousServer(dataDir, options.previousServerWaitMs ?? 20_000);
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
   const uiPort = options.ui ? (options.uiPort ?? (await freePort(ip))) : undefined;
@@ -196,6 +306,16 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
+  const pidFile = devServerPidFile(dataDir);
+  if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
+  const removePidFile = () => {
+    try {
+      if (readFileSync(pidFile, 'utf8').trim() === String(child.pid)) rmSync(pidFile);
+    } catch {
+      // gone already
+    }
+  };
+  child.once('exit', removePidFile);
 
   const address = `${ip}:${port}`;
   let stopped: Promise<void> | undefined;
@@ -204,6 +324,7 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
       process.off('exit', killOnExit);
       child.kill('SIGTERM');
       await waitForExit(child, 15_000);
+      removePidFile();
     })();
     return stopped;
   };

@@ -1,29 +1,18 @@
 // Builds the Temporal workers of one process: one Worker per task queue it serves, all
 // sharing one connection, one workflow bundle and one set of activities.
 
-import { fileURLToPath } from 'node:url';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  type LogLevel,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+// The SDK's worker package is imported when a worker is made, not when this file is: it
+// loads the native bridge and webpack, which a `tagflow` process that only submits to a
+// server never needs.
+import type { LogLevel, NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { clearVaeSessionCache } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
+import { DEFAULT_CONCURRENCY } from './concurrency.js';
 import type { TemporalConnectionSettings } from './connection.js';
+import { loadWorkflowBundle } from './workflow-bundle.js';
 
-/**
- * Activities a worker runs at once per queue. Four on the inference queue: a chunk's work
- * around the model runs beside it on the inference threads, and this thread's part (requests,
- * Arrow, files) is small, so four chunks keep both inference threads busy where two left them
- * waiting on each chunk's start and file (bench/generation.ts, latent: 0.48–0.56 of the ONNX
- * ceiling against 0.44–0.47 with two).
- */
-export const DEFAULT_CONCURRENCY: Record<QueueKind, number> = { cpu: 2, gpu: 4 };
+export { DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface WorkerOptions {
   connection: TemporalConnectionSettings;
@@ -58,40 +47,40 @@ let runtimeInstalled = false;
  * Sets the SDK's log level for this process (default from TAGFLOW_LOG_LEVEL, else WARN).
  * Only the first call has an effect: the Temporal runtime is configured once per process.
  */
-export function installWorkerRuntime(
+export async function installWorkerRuntime(
   level: LogLevel = (process.env.TAGFLOW_LOG_LEVEL as LogLevel) || 'WARN',
-) {
+): Promise<void> {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle, built once per process (webpack takes about two seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    logger: {
-      log() {},
-      trace() {},
-      debug() {},
-      info() {},
-      warn: console.warn,
-      error: console.error,
-    },
-  });
+/**
+ * The workflow bundle, once per process: read from the cache in .tagflow/workflow-bundle/
+ * (built there by webpack, about two seconds, when the workflow sources changed).
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= loadWorkflowBundle().then(({ code }) => ({ code }));
   return bundle;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<RunningWorkers> {
-  installWorkerRuntime();
+  await installWorkerRuntime();
+  const { NativeConnection, Worker } = await import('@temporalio/worker');
+  // The bundle is read (or built) while the connection is made.
+  const bundleCode = workflowBundle();
   const connection = await NativeConnection.connect({
     address: options.connection.address,
     tls: options.connection.tls,
     apiKey: options.connection.apiKey,
   });
-  const workflowBundleCode = await workflowBundle();
+  const workflowBundleCode = await bundleCode.catch(async (err) => {
+    await connection.close();
+    throw err;
+  });
   const activities = createActivities({
     device: options.device,
     threads: options.threads,

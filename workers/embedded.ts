@@ -5,7 +5,13 @@
 import { join, resolve } from 'node:path';
 import { type DevServer, startDevServer } from '../infra/dev-server.js';
 import type { TemporalConnectionSettings } from './connection.js';
-import { createWorkers, DEFAULT_CONCURRENCY, type RunningWorkers } from './create-workers.js';
+import {
+  createWorkers,
+  DEFAULT_CONCURRENCY,
+  installWorkerRuntime,
+  type RunningWorkers,
+  workflowBundle,
+} from './create-workers.js';
 
 export interface EmbeddedTemporal {
   connection: TemporalConnectionSettings;
@@ -20,9 +26,16 @@ export async function startEmbeddedTemporal(params: {
   ui?: boolean;
   device?: 'cpu' | 'cuda';
   threads?: number;
+  /** Told when each start-up step has ended (TAGFLOW_TRACE). */
+  onStep?: (step: string) => void;
 }): Promise<EmbeddedTemporal> {
   const dataDir = join(resolve(params.dir ?? process.cwd()), '.tagflow', 'temporal');
+  // While the server starts: the workflow bundle is read (or built, after a change), and the
+  // SDK's worker package and runtime are loaded.
+  const ready = Promise.all([workflowBundle(), installWorkerRuntime()]);
+  ready.catch(() => {});
   const server = await startDevServer({ dataDir, ui: params.ui ?? true });
+  params.onStep?.('dev server ready');
   const connection = { address: server.address, namespace: 'default' };
   let workers: RunningWorkers;
   try {

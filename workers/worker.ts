@@ -10,8 +10,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { DEFAULT_INFERENCE_THREADS } from '../core/generation/index.js';
 import { DEFAULT_QUEUE_PREFIX, type QueueKind } from '../workflows/task-queues.js';
+import { DEFAULT_CONCURRENCY } from './concurrency.js';
 import { connectionSettingsFromEnv } from './connection.js';
-import { createWorkers, DEFAULT_CONCURRENCY } from './create-workers.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -105,6 +105,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
         '`tagflow run` without TEMPORAL_ADDRESS starts an embedded server with its own worker instead.',
     );
   }
+  const { createWorkers } = await import('./create-workers.js');
   const workers = await createWorkers({
     connection,
     queues: options.queues,

@@ -1,0 +1,127 @@
+// `tagflow server`: a local Temporal dev server and a worker for both queues that outlive the
+// runs, in one background process, on the project's state (<project>/.tagflow/temporal, the
+// SQLite file embedded runs use too), with the Web UI. While it is up, `tagflow run` (and
+// status, doctor, schedule) submit to it instead of starting their own server and worker, so
+// a run costs only its own work, and the UI link of a run keeps working after it.
+//
+// The process writes <project>/.tagflow/server.json once it serves (address, UI, pid) and
+// removes it when it stops; a file whose pid is gone is stale and ignored.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startDevServer } from '../infra/dev-server.js';
+import type { RunningWorkers } from './create-workers.js';
+
+export interface LocalServerInfo {
+  pid: number;
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  /** The SQLite state folder. */
+  dataDir: string;
+  startedAt: string;
+}
+
+export function projectStateDir(dir: string = process.cwd()): string {
+  return join(resolve(dir), '.tagflow');
+}
+
+export function localServerFile(dir?: string): string {
+  return join(projectStateDir(dir), 'server.json');
+}
+
+export function localServerLog(dir?: string): string {
+  return join(projectStateDir(dir), 'server.log');
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The project's background server when one is up (its file names a live process). */
+export function localServer(dir?: string): LocalServerInfo | undefined {
+  let info: LocalServerInfo;
+  try {
+    info = JSON.parse(readFileSync(localServerFile(dir), 'utf8')) as LocalServerInfo;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(info.pid) || !processAlive(info.pid)) return undefined;
+  return info;
+}
+
+/**
+ * The body of the background process: dev server (with the UI unless `ui` is false) and a
+ * worker for both queues on <dir>/.tagflow/temporal, until SIGTERM or SIGINT.
+ */
+export async function serveLocally(params: {
+  dir?: string;
+  ui?: boolean;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+}): Promise<void> {
+  const dataDir = join(projectStateDir(params.dir), 'temporal');
+  const server = await startDevServer({ dataDir, ui: params.ui ?? true });
+  const connection = { address: server.address, namespace: 'default' };
+  let workers: RunningWorkers;
+  try {
+    const { createWorkers, DEFAULT_CONCURRENCY } = await import('./create-workers.js');
+    workers = await createWorkers({
+      connection,
+      queues: ['cpu', 'gpu'],
+      device: params.device ?? 'cpu',
+      threads: params.threads,
+      maxConcurrentActivities: DEFAULT_CONCURRENCY,
+    });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const running = workers.run();
+  const file = localServerFile(params.dir);
+  const info: LocalServerInfo = {
+    pid: process.pid,
+    address: server.address,
+    namespace: connection.namespace,
+    uiUrl: server.uiUrl,
+    dataDir,
+    startedAt: new Date().toISOString(),
+  };
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(temp, file);
+  console.error(
+    `tagflow server: serving ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (pid ${process.pid})`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      console.error(`tagflow server: ${signal} received, stopping`);
+      removeIfOurs(file);
+      await workers.shutdown();
+      await server.stop();
+    })();
+    return stopping;
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  try {
+    await running;
+  } finally {
+    await stop('worker stopped');
+  }
+}
+
+function removeIfOurs(file: string): void {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as LocalServerInfo;
+    if (info.pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
+}
