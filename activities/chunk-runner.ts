@@ -28,6 +28,7 @@ import {
 } from '../core/io/index.js';
 import type { PlannedChunk } from '../core/plan.js';
 import { GENERATED_ROWS_SCHEMA } from '../core/rows/index.js';
+import { recordHeartbeat } from './heartbeat.js';
 import { logActivityEvent, maybeFailAfterBatches } from './instrumentation.js';
 
 export interface ChunkHeartbeat {
@@ -121,7 +122,7 @@ export async function runGenerationChunk(params: {
       }
       lastCheckpoint = Date.now();
     }
-    context.heartbeat({ batchesDone: saved, rowsDone } satisfies ChunkHeartbeat);
+    recordHeartbeat({ batchesDone: saved, rowsDone } satisfies ChunkHeartbeat, context);
     maybeFailAfterBatches(activity, batchesDone);
   }
   if (batchesDone !== totalBatches) {

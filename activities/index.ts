@@ -10,6 +10,7 @@ import { fitCounts } from './fit-counts.js';
 import { makeGenerateConcepts } from './generate-concepts.js';
 import { makeGenerateLatentChunk } from './generate-latent.js';
 import { makeGenerateSeededChunk } from './generate-seeded.js';
+import { withHeartbeats } from './heartbeat.js';
 import { loadInputs } from './load-inputs.js';
 import { prepareRun } from './prepare-run.js';
 import { publish } from './publish.js';
@@ -22,8 +23,9 @@ export interface ActivityDeps extends InferenceSettings {
   device: Device;
 }
 
+/** Every activity heartbeats while it runs (activities/heartbeat.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     describeWorker: makeDescribeWorker(deps.device),
     prepareRun,
     train,
@@ -39,6 +41,12 @@ export function createActivities(deps: ActivityDeps) {
     publish,
     cleanupRun,
   };
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      withHeartbeats(activity as (...args: unknown[]) => Promise<unknown>),
+    ]),
+  ) as typeof activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

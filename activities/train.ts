@@ -8,6 +8,7 @@ import { readTagCorpus } from '../core/inputs/index.js';
 import { runKey } from '../core/io/index.js';
 import type { TrainSummary } from '../core/run-types.js';
 import { writeTrainedPack } from '../models/train-export.js';
+import { recordHeartbeat } from './heartbeat.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES, runTaxonomy } from './run-inputs.js';
 
@@ -36,7 +37,7 @@ export async function train({
     taxonomy,
     rows: corpus.tags,
     config: { seed: config.seed, ...config.train.config },
-    onProgress: (p) => context.heartbeat({ epoch: p.epoch, valLoss: p.valLoss }),
+    onProgress: (p) => recordHeartbeat({ epoch: p.epoch, valLoss: p.valLoss }, context),
     onBatch: () => context.heartbeat(),
     signal: context.cancellationSignal,
   });

@@ -8,7 +8,14 @@ import { evaluateCommand } from './evaluate.js';
 import { modelImportCommand } from './model-import.js';
 import { modelTrainCommand } from './model-train.js';
 import { reproduceCommand } from './reproduce.js';
-import { exitAfterRun, printRunResult, rootCauseMessage, runCommand, runPipeline } from './run.js';
+import {
+  errorHint,
+  exitAfterRun,
+  printRunResult,
+  rootCauseMessage,
+  runCommand,
+  runPipeline,
+} from './run.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statusCommand } from './status.js';
@@ -28,13 +35,15 @@ export function buildProgram(print: (line: string) => void = (l) => console.log(
       'run the whole pipeline on the bundled demo inputs (data/demo/run.yaml → ./out/demo)',
     )
     .option('--no-progress', 'print stage changes instead of live progress bars')
-    .action(async (options: { progress: boolean }) => {
+    .option('--verbose', "show the worker's log on the terminal", false)
+    .action(async (options: { progress: boolean; verbose: boolean }) => {
       const outcome = await runPipeline({
         config: demoConfig,
         progress: options.progress,
         detach: false,
         ui: true,
         device: 'cpu',
+        verbose: options.verbose,
         print,
         stopInBackground: true,
       });
@@ -75,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     console.error(`tagflow: ${rootCauseMessage(err)}`);
+    const hint = errorHint(err);
+    if (hint) console.error(`  ${hint}`);
     return 1;
   }
 }

@@ -68,6 +68,12 @@ export class ProgressView {
     }
   }
 
+  /** A line between progress updates (above the bars on a terminal). */
+  note(line: string): void {
+    if (this.multibar) this.multibar.log(`${line}\n`);
+    else this.print(line);
+  }
+
   stop(): void {
     this.multibar?.stop();
   }

@@ -2,7 +2,7 @@
 // already running), show its progress live, and print where the dataset went. It runs on the
 // cluster named by TEMPORAL_ADDRESS, else on the project's background server (`tagflow server
 // start`) when it is up, else in embedded mode (its own dev server and worker).
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
@@ -17,6 +17,7 @@ import { localServer } from '../workers/local-server.js';
 import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { ProgressView } from './progress-view.js';
+import { retryReporter } from './retry-lines.js';
 
 export async function connectClient(
   settings: TemporalConnectionSettings,
@@ -65,6 +66,8 @@ export interface RunOptions {
   queuePrefix?: string;
   /** Print lines here (default console.log). */
   print?: (line: string) => void;
+  /** Embedded mode: the worker logs on the terminal, not to .tagflow/worker.log. */
+  verbose?: boolean;
   /**
    * Embedded mode: once the run has completed, only start stopping the dev server and leave
    * the rest to the caller, which prints the result and ends the process (`exitAfterRun`).
@@ -83,6 +86,37 @@ export interface RunOutcome {
   mode: RunMode;
   /** The embedded server and worker are still stopping: end the process (exitAfterRun). */
   stopping?: boolean;
+}
+
+/** The command that resumes (or follows again) this run: this process's own arguments. */
+export function resumeCommand(argv = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  return ['tagflow', ...argv.map(quote)].join(' ');
+}
+
+/** A line `tagflow` prints after an error's `tagflow:` line (main.ts). */
+export function addHint(err: unknown, hint: string): void {
+  if (!(err instanceof Error)) return;
+  const before = errorHint(err);
+  Object.defineProperty(err, 'tagflowHint', {
+    value: before ? `${before}\n  ${hint}` : hint,
+    configurable: true,
+  });
+}
+
+/** The activity in a failure chain that used up its retries, if any. */
+function exhaustedActivity(err: unknown): string | undefined {
+  for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    const failure = e as Error & { retryState?: string; activityType?: string };
+    if (failure.activityType && failure.retryState === 'MAXIMUM_ATTEMPTS_REACHED')
+      return failure.activityType;
+  }
+  return undefined;
+}
+
+/** The hint attached by addHint, if any. */
+export function errorHint(err: unknown): string | undefined {
+  return (err as { tagflowHint?: string } | undefined)?.tagflowHint;
 }
 
 /** TAGFLOW_TRACE=1: when each start-up step ended, in ms since the process started (stderr). */
@@ -148,21 +182,30 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     embedded = await startEmbeddedTemporal({
       ui: options.ui,
       device: options.device,
+      verbose: options.verbose,
       onStep: trace,
     });
     settings = embedded.connection;
     trace('embedded server and worker up');
   }
   if (!settings) throw new Error('no Temporal connection');
+  // Ctrl-C (or SIGTERM): stop within seconds and say how to resume; a second one exits at once.
+  let interrupted = false;
   const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
     print(
       mode === 'embedded'
-        ? '\ninterrupted: the run stays in the server (.tagflow/temporal); run the same command again to resume it'
-        : '\nstopped following: the run goes on in the server; run the same command again to follow it',
+        ? `\ninterrupted: run ${config.name} is resumable, its state is in .tagflow/temporal; resume it with: ${resumeCommand()}`
+        : `\nstopped following: the run goes on in the server; follow it again with: ${resumeCommand()}`,
     );
-    void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    const stopping = embedded ? embedded.stop() : Promise.resolve();
+    // In-flight work is retried on resume: waiting for it to finish buys nothing here.
+    const deadline = new Promise((r) => setTimeout(r, 3_000).unref());
+    void Promise.race([stopping, deadline]).finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let completed = false;
   const { client, close } = await connectClient(settings);
   const workflowId = runWorkflowId(config.name);
@@ -187,10 +230,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     // One query at a time, and none left in flight when the connection closes.
     let following = true;
     let wake: (() => void) | undefined;
+    const retries = retryReporter(client, workflowId, (line) => view.note(line));
     const follow = (async () => {
       while (following) {
         try {
           view.update(await handle.query(progressQuery));
+          await retries();
         } catch {
           // a query can fail while a worker restarts; the next one will tell
         }
@@ -227,8 +272,19 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       view.stop();
       throw err;
     }
+  } catch (err) {
+    // Interrupted: the connection's failures are not the run's; the signal handler exits.
+    if (interrupted) await new Promise(() => {});
+    const exhausted = exhaustedActivity(err);
+    if (exhausted) addHint(err, `${exhausted}: no attempts left (docs/operations.md, retries)`);
+    if (embedded?.workerLogFile) {
+      const logs = [embedded.workerLogFile, embedded.server.logFile].map((f) => relative('', f));
+      addHint(err, `logs: ${logs[0]} (worker), ${logs[1]} (Temporal server)`);
+    }
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (embedded && completed && options.stopInBackground) {
       // Off the critical path: the dev server starts stopping now, the worker goes with the
       // process (the run is complete, nothing of it is in flight), the caller prints and exits.
@@ -273,6 +329,7 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option('--detach', 'submit and return without waiting (needs TEMPORAL_ADDRESS)', false)
     .option('--no-ui', 'embedded mode: do not serve the Temporal Web UI')
     .option('--device <device>', 'embedded mode: inference device (cpu or cuda)', 'cpu')
+    .option('--verbose', "embedded mode: show the worker's log on the terminal", false)
     .option(
       '--queue-prefix <prefix>',
       "task-queue prefix of the cluster's workers (default tagflow, or TAGFLOW_QUEUE_PREFIX)",

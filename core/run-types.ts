@@ -25,7 +25,11 @@ export interface RunInput {
   config: RunConfig;
   /** Task-queue prefix of the workers (default `tagflow`). */
   queuePrefix?: string;
-  /** Heartbeat timeout of chunk activities, seconds (default 60): how fast a lost worker is noticed. */
+  /**
+   * Heartbeat timeout of the inference-queue activities (chunks, calibration, concepts,
+   * training), seconds (default 15): how fast a lost worker is noticed. CPU stages keep 60 s
+   * (more when this is larger).
+   */
   heartbeatTimeoutSeconds?: number;
 }
 

@@ -189,11 +189,31 @@ export function devServerOwner(guardPid: number): number | undefined {
   }
 }
 
+/** A process's command line, `tagflow …` for a tagflow process (Linux; else its pid). */
+function commandOf(pid: number): string {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const bin = args.findIndex((a) => /tagflow(\.js)?$|cli\/main\.[jt]s$/.test(a));
+    return bin >= 0 ? ['tagflow', ...args.slice(bin + 1)].join(' ') : args.join(' ');
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
 async function waitForPreviousServer(dataDir: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pid = runningDevServer(dataDir);
     if (pid === undefined) return;
+    // A server whose owner lives is in use, not stopping: say who holds it, at once.
+    const owner = devServerOwner(pid);
+    if (owner !== undefined && owner !== process.pid && alive(owner)) {
+      throw new Error(
+        `${resolve(dataDir)} is in use by another tagflow process (pid ${owner}: ${commandOf(owner)}). ` +
+          `Follow or finish that one, or stop it with \`kill -INT ${owner}\` (its run stays resumable) and run again; ` +
+          '`tagflow server start` keeps one server that several runs can share.',
+      );
+    }
     if (Date.now() >= deadline) {
       throw new Error(
         `Another Temporal dev server (pid ${pid}) is using ${resolve(dataDir)}; ` +

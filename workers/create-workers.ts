@@ -4,7 +4,15 @@
 // The SDK's worker package is imported when a worker is made, not when this file is: it
 // loads the native bridge and webpack, which a `tagflow` process that only submits to a
 // server never needs.
-import type { LogLevel, NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  LogEntry,
+  LogLevel,
+  NativeConnection,
+  Worker,
+  WorkflowBundle,
+} from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { clearVaeSessionCache } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
@@ -43,17 +51,50 @@ export interface RunningWorkers {
 
 let runtimeInstalled = false;
 
+/** JSON.stringify replacer that keeps an error's name, message and stack. */
+function withErrors(_key: string, value: unknown): unknown {
+  return value instanceof Error
+    ? { name: value.name, message: value.message, stack: value.stack }
+    : value;
+}
+
 /**
- * Sets the SDK's log level for this process (default from TAGFLOW_LOG_LEVEL, else WARN).
- * Only the first call has an effect: the Temporal runtime is configured once per process.
+ * Sets the SDK's log level for this process (default from TAGFLOW_LOG_LEVEL, else WARN) and
+ * where its log goes: stderr, or appended to `logFile` (embedded mode keeps the terminal for
+ * progress), and whether the SDK handles SIGINT/SIGTERM. Only the first call has an effect: the Temporal runtime is configured once per
+ * process.
  */
 export async function installWorkerRuntime(
   level: LogLevel = (process.env.TAGFLOW_LOG_LEVEL as LogLevel) || 'WARN',
+  logFile?: string,
+  /** The SDK shuts workers down on SIGINT/SIGTERM; embedded mode handles them itself. */
+  sdkSignals = true,
 ): Promise<void> {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const { DefaultLogger, Runtime } = await import('@temporalio/worker');
-  Runtime.install({ logger: new DefaultLogger(level) });
+  const toFile = logFile
+    ? (entry: LogEntry) => {
+        const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+        const meta =
+          entry.meta && Object.keys(entry.meta).length
+            ? ` ${JSON.stringify(entry.meta, withErrors)}`
+            : '';
+        try {
+          appendFileSync(logFile, `${at} [${entry.level}] ${entry.message}${meta}\n`);
+        } catch {
+          // A log that cannot be written must not fail the run.
+        }
+      }
+    : undefined;
+  if (logFile) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    appendFileSync(logFile, '');
+  }
+  Runtime.install({
+    logger: new DefaultLogger(level, toFile),
+    ...(sdkSignals ? {} : { shutdownSignals: [] }),
+  });
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;

@@ -17,6 +17,8 @@ export interface EmbeddedTemporal {
   connection: TemporalConnectionSettings;
   server: DevServer;
   workers: RunningWorkers;
+  /** Where the worker's log goes, unless `verbose` (the dev server's: `server.logFile`). */
+  workerLogFile?: string;
   stop(): Promise<void>;
 }
 
@@ -26,14 +28,22 @@ export async function startEmbeddedTemporal(params: {
   ui?: boolean;
   device?: 'cpu' | 'cuda';
   threads?: number;
+  /** The worker logs to stderr; else to .tagflow/worker.log. */
+  verbose?: boolean;
   /** Told when each start-up step has ended (TAGFLOW_TRACE). */
   onStep?: (step: string) => void;
 }): Promise<EmbeddedTemporal> {
-  const dataDir = join(resolve(params.dir ?? process.cwd()), '.tagflow', 'temporal');
+  const stateDir = join(resolve(params.dir ?? process.cwd()), '.tagflow');
+  const dataDir = join(stateDir, 'temporal');
+  const workerLogFile = params.verbose ? undefined : join(stateDir, 'worker.log');
   // While the server starts: the workflow bundle is read (or built, after a change), and the
   // SDK's worker package and runtime are loaded.
-  const ready = Promise.all([workflowBundle(), installWorkerRuntime()]);
+  const ready = Promise.all([
+    workflowBundle(),
+    installWorkerRuntime(undefined, workerLogFile, false),
+  ]);
   ready.catch(() => {});
+  // The caller handles SIGINT/SIGTERM (cli/run.ts stops in seconds and says how to resume).
   const server = await startDevServer({ dataDir, ui: params.ui ?? true });
   params.onStep?.('dev server ready');
   const connection = { address: server.address, namespace: 'default' };
@@ -58,6 +68,7 @@ export async function startEmbeddedTemporal(params: {
     connection,
     server,
     workers,
+    workerLogFile,
     stop() {
       stopped ??= (async () => {
         await workers.shutdown();

@@ -40,11 +40,19 @@ export const chunkDoneSignal = defineSignal<[ChunkDone]>('chunkDone');
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
+// Every activity heartbeats at least every 2 s while its event loop is free
+// (activities/heartbeat.ts). Inference-queue activities (chunks, calibration, concepts,
+// training) await onnxruntime's threads, so a short timeout is safe and a killed worker's chunk
+// runs again within about 15 s. CPU stages may hold the event loop for long stretches (dedupe,
+// evaluation, Parquet writing): they keep a minute.
+const GPU_HEARTBEAT_TIMEOUT_SECONDS = 15;
+const CPU_HEARTBEAT_TIMEOUT_SECONDS = 60;
+
 function cpuActivities(input: RunInput) {
   return proxyActivities<Activities>({
     taskQueue: taskQueueName('cpu', input.queuePrefix),
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
+    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
@@ -55,11 +63,32 @@ function cpuActivities(input: RunInput) {
   });
 }
 
+/**
+ * Publishing: a target that cannot be reached (a Hub outage, no network) fails the run after
+ * PUBLISH_MAX_ATTEMPTS attempts, 2, 4, 8, 16 s apart (about half a minute), with the last cause.
+ */
+const PUBLISH_MAX_ATTEMPTS = 5;
+
+function publishActivity(input: RunInput) {
+  return proxyActivities<Activities>({
+    taskQueue: taskQueueName('cpu', input.queuePrefix),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: PUBLISH_MAX_ATTEMPTS,
+      nonRetryableErrorTypes,
+    },
+  }).publish;
+}
+
 function gpuActivities(input: RunInput) {
   return proxyActivities<Activities>({
     taskQueue: taskQueueName('gpu', input.queuePrefix),
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? GPU_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
@@ -209,7 +238,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     ]);
     await conceptsDone;
     const published = await stage('publish', () =>
-      cpu.publish({
+      publishActivity(input)({
         runId,
         config,
         rowsGenerated,

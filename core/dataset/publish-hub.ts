@@ -97,7 +97,10 @@ function scrub(text: string, token: string): string {
 
 function translateError(err: unknown, step: string, where: string, token: string): Error {
   if (err instanceof HubAuthError || err instanceof ValidationError) return err;
-  const detail = scrub(err instanceof Error ? err.message : String(err), token);
+  // A network error's code is in its cause (fetch failed ← connect ECONNREFUSED 127.0.0.1:9).
+  const cause = err instanceof Error ? (err.cause as Error | undefined)?.message : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = scrub(cause ? `${message} (${cause})` : message, token);
   if (err instanceof HubApiError) {
     const status = err.statusCode;
     if (status === 401 || status === 403) {

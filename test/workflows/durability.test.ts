@@ -33,15 +33,41 @@ function interruptible(name: string): Promise<RunConfig> {
   });
 }
 
-function startRun(client: Client, config: RunConfig, queuePrefix: string) {
+/** A lost worker is noticed after 3 s without a heartbeat, unless the default is asked for. */
+function startRun(client: Client, config: RunConfig, queuePrefix: string, heartbeatTimeout = 3) {
+  const heartbeat = heartbeatTimeout ? { heartbeatTimeoutSeconds: heartbeatTimeout } : {};
   return client.workflow.start('generateDataset', {
     taskQueue: taskQueueName('cpu', queuePrefix),
     workflowId: runWorkflowId(config.name),
-    // A lost worker is noticed after 3 s without a heartbeat.
-    args: [
-      { runId: config.name, config, queuePrefix, heartbeatTimeoutSeconds: 3 } satisfies RunInput,
-    ],
+    args: [{ runId: config.name, config, queuePrefix, ...heartbeat } satisfies RunInput],
   });
+}
+
+// temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+const TIMEOUT_TYPE_HEARTBEAT = 4;
+const eventMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(String(t?.seconds ?? 0)) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/** Chunk attempts that retried after a heartbeat timeout: when each retry completed. */
+async function heartbeatRetries(client: Client, workflowId: string, temperatures: number) {
+  const retried: { attempt: number; completedAt: number }[] = [];
+  for (let t = 0; t < temperatures; t++) {
+    const child = client.workflow.getHandle(`${workflowId}/t${String(t).padStart(3, '0')}`);
+    const events = (await child.fetchHistory()).events ?? [];
+    for (const e of events) {
+      const started = e.activityTaskStartedEventAttributes;
+      const timeout = started?.lastFailure?.timeoutFailureInfo?.timeoutType;
+      if (!started || timeout !== TIMEOUT_TYPE_HEARTBEAT) continue;
+      const completed = events.find(
+        (c) =>
+          c.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() ===
+          started.scheduledEventId?.toString(),
+      );
+      if (completed)
+        retried.push({ attempt: started.attempt ?? 0, completedAt: eventMs(completed.eventTime) });
+    }
+  }
+  return retried;
 }
 
 let referenceDigest: Record<string, string>;
@@ -94,6 +120,45 @@ describe('durability', () => {
       expect(redone).toEqual([]);
       // The new worker did the rest.
       expect(after.some((l) => l.pid === workers[1].child.pid && l.event === 'finish')).toBe(true);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.exited));
+      await close();
+    }
+  }, 300_000);
+
+  it('runs the chunk of a killed worker again within 20 s, after its heartbeat timeout', async () => {
+    const queuePrefix = `lost-${randomUUID().slice(0, 8)}`;
+    const log = join(dir, `${queuePrefix}.jsonl`);
+    const { address } = temporalSettings();
+    const env = { TAGFLOW_ACTIVITY_LOG: log };
+    const workers: WorkerProcess[] = [startWorkerProcess({ address, queuePrefix, env })];
+    const { client, close } = await testClient();
+    try {
+      // Long chunks (many small batches), so that the kill lands inside one.
+      const config = await conceptcapsConfig(`lost-${randomUUID().slice(0, 8)}`, dir, {
+        generation: { temperatures: [0.5, 1.0, 1.0, 2.0], chunkRows: 2000, batchSize: 10 },
+        execution: { maxParallelChunks: 1, maxParallelTemperatures: 1 },
+      });
+      // The default heartbeat timeout, as `tagflow run` submits it.
+      const handle = await startRun(client, config, queuePrefix, 0);
+      const running = () => {
+        const lines = readActivityLog(log).filter((l) => l.activity === 'generateSeededChunk');
+        const finished = new Set(lines.filter((l) => l.event === 'finish').map((l) => l.key));
+        return lines.find((l) => l.event === 'start' && !finished.has(l.key));
+      };
+      await waitUntil(() => running() !== undefined, 120_000, 'a seeded chunk under way');
+      workers[0].kill('SIGKILL');
+      await workers[0].exited;
+      const killedAt = Date.now();
+      workers.push(startWorkerProcess({ address, queuePrefix, env }));
+
+      const result: RunResult = await handle.result();
+      expect(datasetDigest(result.target)).toEqual(referenceDigest);
+      const retried = await heartbeatRetries(client, handle.workflowId, 4);
+      expect(retried).toHaveLength(1);
+      expect(retried[0].attempt).toBe(2);
+      expect(retried[0].completedAt - killedAt).toBeLessThan(20_000);
     } finally {
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
