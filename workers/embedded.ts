@@ -44,24 +44,13 @@ export async function startEmbeddedTemporal(params: {
   ]);
   ready.catch(() => {});
   // The caller handles SIGINT/SIGTERM (cli/run.ts stops in seconds and says how to resume).
-  const server = await startDevServer({ dataDir, ui: params.ui ?? true });
-  params.onStep?.('dev server ready');
-  const connection = { address: server.address, namespace: 'default' };
-  let workers: RunningWorkers;
-  try {
-    workers = await createWorkers({
-      connection,
-      queues: ['cpu', 'gpu'],
-      device: params.device ?? 'cpu',
-      threads: params.threads,
-      // One process does everything, as a worker does (DEFAULT_CONCURRENCY): inference and the
-      // CPU stages overlap.
-      maxConcurrentActivities: DEFAULT_CONCURRENCY,
-    });
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
+  const { server, connection, workers } = await startServerWithWorkers({
+    dataDir,
+    ui: params.ui ?? true,
+    device: params.device,
+    threads: params.threads,
+    onServer: () => params.onStep?.('dev server ready'),
+  });
   void workers.run();
   let stopped: Promise<void> | undefined;
   return {
@@ -77,4 +66,39 @@ export async function startEmbeddedTemporal(params: {
       return stopped;
     },
   };
+}
+
+/**
+ * The dev server on `dataDir` and a worker for both queues in this process (embedded runs and
+ * `tagflow server`); the server is stopped again when the workers cannot start.
+ */
+export async function startServerWithWorkers(params: {
+  dataDir: string;
+  ui: boolean;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  onServer?: () => void;
+}): Promise<{
+  server: DevServer;
+  connection: TemporalConnectionSettings;
+  workers: RunningWorkers;
+}> {
+  const server = await startDevServer({ dataDir: params.dataDir, ui: params.ui });
+  params.onServer?.();
+  const connection = { address: server.address, namespace: 'default' };
+  try {
+    const workers = await createWorkers({
+      connection,
+      queues: ['cpu', 'gpu'],
+      device: params.device ?? 'cpu',
+      threads: params.threads,
+      // One process does everything, as a worker does (DEFAULT_CONCURRENCY): inference and the
+      // CPU stages overlap.
+      maxConcurrentActivities: DEFAULT_CONCURRENCY,
+    });
+    return { server, connection, workers };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }

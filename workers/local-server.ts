@@ -8,8 +8,6 @@
 // removes it when it stops; a file whose pid is gone is stale and ignored.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startDevServer } from '../infra/dev-server.js';
-import type { RunningWorkers } from './create-workers.js';
 
 export interface LocalServerInfo {
   pid: number;
@@ -65,22 +63,14 @@ export async function serveLocally(params: {
   threads?: number;
 }): Promise<void> {
   const dataDir = join(projectStateDir(params.dir), 'temporal');
-  const server = await startDevServer({ dataDir, ui: params.ui ?? true });
-  const connection = { address: server.address, namespace: 'default' };
-  let workers: RunningWorkers;
-  try {
-    const { createWorkers, DEFAULT_CONCURRENCY } = await import('./create-workers.js');
-    workers = await createWorkers({
-      connection,
-      queues: ['cpu', 'gpu'],
-      device: params.device ?? 'cpu',
-      threads: params.threads,
-      maxConcurrentActivities: DEFAULT_CONCURRENCY,
-    });
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
+  // Loaded here: the commands that only look for a running server stay light.
+  const { startServerWithWorkers } = await import('./embedded.js');
+  const { server, connection, workers } = await startServerWithWorkers({
+    dataDir,
+    ui: params.ui ?? true,
+    device: params.device,
+    threads: params.threads,
+  });
   const running = workers.run();
   const file = localServerFile(params.dir);
   const info: LocalServerInfo = {
