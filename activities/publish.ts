@@ -170,6 +170,8 @@ export async function publish(params: {
     },
   });
   logActivityEvent({ activity: 'publish', event: 'finish', target: result.target });
+  // What `tagflow runs` shows and `tagflow clean --finished` goes by.
+  store.writeJson(runKey(runId, RUN_FILES.published), { target: result.target });
   return {
     target: result.target,
     files: result.files.length,

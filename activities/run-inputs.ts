@@ -26,6 +26,7 @@ export const RUN_FILES = {
   report: 'report',
   model: 'model',
   scratch: 'scratch',
+  published: 'published.json',
 } as const;
 
 const LIMIT = 8;

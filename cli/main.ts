@@ -16,6 +16,7 @@ import {
   runCommand,
   runPipeline,
 } from './run.js';
+import { cleanCommand, runsCommand } from './runs.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statusCommand } from './status.js';
@@ -69,6 +70,8 @@ export function buildProgram(print: (line: string) => void = (l) => console.log(
   program.addCommand(serverCommand(print));
   program.addCommand(verifyCommand(print));
   program.addCommand(reproduceCommand(print));
+  program.addCommand(runsCommand(print));
+  program.addCommand(cleanCommand(print));
   program
     .command('model')
     .description('model packs: import a PyTorch checkpoint, train a BetaVAE')

@@ -209,12 +209,15 @@ export const RunConfigSchema = z
         maxParallelTemperatures: positiveInt.default(8),
         /** Work a retried chunk may lose: seconds between part files (0: after every batch). */
         checkpointSeconds: z.number().nonnegative().default(DEFAULT_CHECKPOINT_SECONDS),
+        /** Keep the run's intermediates after publishing (a rerun then reuses its chunks). */
+        keepArtifacts: z.boolean().default(true),
       })
       .strict()
       .default({
         maxParallelChunks: 4,
         maxParallelTemperatures: 8,
         checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
+        keepArtifacts: true,
       }),
     /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
     artifacts: path.default('.tagflow/artifacts'),

@@ -246,6 +246,8 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
         splits: split.counts,
       }),
     );
+    // `execution.keepArtifacts: false`: the intermediates go once the dataset is published.
+    if (config.execution.keepArtifacts === false) await cpu.cleanupRun({ runId, config });
     const result: RunResult = {
       runId,
       target: published.target,
