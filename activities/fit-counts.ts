@@ -9,6 +9,7 @@ import {
   fitCountModel,
   sampleCounts,
 } from '../core/counts/index.js';
+import { ValidationError } from '../core/errors.js';
 import type { Taxonomy } from '../core/inputs/index.js';
 import { runKey, writeArrowTable } from '../core/io/index.js';
 import { Stage } from '../core/rng.js';
@@ -26,6 +27,11 @@ export async function buildCountModel(config: RunConfig, taxonomy: Taxonomy): Pr
     taxonomy,
     tagColumns: counts.tagColumns,
   });
+  if (corpus.rows === 0) {
+    throw new ValidationError(
+      `tag corpus ${counts.reference}: no rows to fit the count model on (counts.reference)`,
+    );
+  }
   return fitCountModel({
     categories: corpus.categories,
     counts: corpus.counts,

@@ -308,6 +308,20 @@ export function exitAfterRun(outcome: RunOutcome): void {
   }
 }
 
+function deviceOption(value: string): 'cpu' | 'cuda' {
+  if (value !== 'cpu' && value !== 'cuda') throw new InvalidArgumentError('expected cpu or cuda');
+  return value;
+}
+
+/** A target URI (file:// or hf://datasets/) or a plain folder; any other scheme is refused. */
+function targetOption(value: string): string {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) && !/^(file|hf):\/\//.test(value))
+    throw new InvalidArgumentError(
+      'expected file://<dir>, hf://datasets/<owner>/<name> or a folder',
+    );
+  return value;
+}
+
 function seedOption(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0)
@@ -324,11 +338,17 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option(
       '--target <uri>',
       'override the output target (file://<dir>, a folder, or hf://datasets/<owner>/<name>)',
+      targetOption,
     )
     .option('--no-progress', 'print stage changes instead of live progress bars')
     .option('--detach', 'submit and return without waiting (needs TEMPORAL_ADDRESS)', false)
     .option('--no-ui', 'embedded mode: do not serve the Temporal Web UI')
-    .option('--device <device>', 'embedded mode: inference device (cpu or cuda)', 'cpu')
+    .option(
+      '--device <device>',
+      'embedded mode: inference device (cpu or cuda)',
+      deviceOption,
+      'cpu',
+    )
     .option('--verbose', "embedded mode: show the worker's log on the terminal", false)
     .option(
       '--queue-prefix <prefix>',

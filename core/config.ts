@@ -191,6 +191,11 @@ export const RunConfigSchema = z
         target: z
           .string()
           .regex(/^(file:\/\/|hf:\/\/datasets\/)/, 'must start with file:// or hf://datasets/')
+          .refine(
+            (target) =>
+              !target.startsWith('hf://') || /^hf:\/\/datasets\/[^/]+\/[^/]+\/?$/.test(target),
+            'must be hf://datasets/<owner>/<name>',
+          )
           .optional(),
         /** The dataset's name in its card, `<name>` or `<owner>/<name>`; default: the target's. */
         name: z

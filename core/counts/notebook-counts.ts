@@ -136,9 +136,30 @@ export type ConfigIssue = {
 export function countParamsIssues(counts: {
   mode: string;
   means?: Record<string, number>;
+  variances?: Record<string, number>;
+  maxCounts?: Record<string, number>;
   correlation?: unknown;
 }): ConfigIssue[] {
   if (counts.mode !== 'params' || !counts.means) return [];
+  // A category in one of means, variances and maxCounts must be in all three.
+  const perCategory = {
+    means: counts.means,
+    variances: counts.variances,
+    maxCounts: counts.maxCounts,
+  };
+  const named = new Set(Object.values(perCategory).flatMap((values) => Object.keys(values ?? {})));
+  const missing = Object.entries(perCategory).flatMap(([field, values]): ConfigIssue[] => {
+    const absent = [...named].filter((category) => values && !(category in values));
+    if (absent.length === 0) return [];
+    return [
+      {
+        code: 'custom',
+        path: ['counts', field],
+        message: `no entry for ${absent.map((c) => JSON.stringify(c)).join(', ')} (means, variances and maxCounts need one per category)`,
+      },
+    ];
+  });
+  if (missing.length > 0) return missing;
   const categories = Object.keys(counts.means);
   if (categories.length === 0) return [];
   const error = correlationMatrixError(counts.correlation, categories.length);

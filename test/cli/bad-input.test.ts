@@ -3,134 +3,36 @@
 // inputs are left as they were. Runs go through the real `tagflow run` command against the
 // test server, served by workers here. Deterministic faults found in the workflow (a model
 // pack whose model.json disagrees with its ONNX files, folders that cannot be written, a
-// category without a catalogue column) fail without any activity being retried.
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+// category without a catalogue column) fail without any activity being retried. This file
+// holds the input files (taxonomy, catalogue, corpus, model pack) and the places a run writes
+// (output target, artifacts); bad-input-config.test.ts the config's settings and the flags.
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify } from 'yaml';
-import { NOTEBOOK_COUNTS_CONFIG } from '../../core/config.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import {
+  type BadInputCase,
+  demo,
+  demoCatalogueCopy,
+  demoCorpusCopy,
+  demoPackCopy,
+  demoTaxonomyCopy,
+  dir,
+  nowhere,
+  scratchFile,
+  useBadInputRuns,
+} from '../helpers/bad-input.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/pipeline.js';
-import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';
 
-const dir = tempDir('bad-input');
-const demo = (file: string) => join(REPO_ROOT, 'data', 'demo', file);
-
-/** A copy of the demo pack with `change` applied, its model.json re-sealed (checksums match). */
-function demoPackCopy(change: (dir: string, meta: Record<string, unknown>) => void): string {
-  const pack = join(dir, `pack-${randomUUID()}`);
-  cpSync(join(REPO_ROOT, 'models', 'demo'), pack, { recursive: true });
-  const meta = JSON.parse(readFileSync(join(pack, 'model.json'), 'utf8'));
-  change(pack, meta);
-  for (const file of ['encoder.onnx', 'decoder.onnx']) {
-    const bytes = readFileSync(join(pack, file));
-    meta.files[file] = {
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      bytes: bytes.length,
-    };
-  }
-  writeFileSync(join(pack, 'model.json'), JSON.stringify(meta, null, 2));
-  return pack;
-}
-
-/** A copy of the demo catalogue with its text changed. */
-function demoCatalogueCopy(change: (text: string) => string, extension = 'csv'): string {
-  const file = join(dir, `catalogue-${randomUUID()}.${extension}`);
-  writeFileSync(file, change(readFileSync(demo('catalogue.csv'), 'utf8')));
-  return file;
-}
-
-/** sha256 of every file a config reads (taxonomy, catalogue, corpus, pack), by path. */
-function inputDigests(config: {
-  taxonomy?: string;
-  catalogue?: { path?: string };
-  counts?: { reference?: string };
-  model?: { pack?: string };
-}): Record<string, string> {
-  const files = [config.taxonomy, config.catalogue?.path, config.counts?.reference];
-  const pack = config.model?.pack;
-  if (pack && existsSync(pack)) files.push(...readdirSync(pack).map((f) => join(pack, f)));
-  return Object.fromEntries(
-    files
-      .filter((f): f is string => typeof f === 'string' && existsSync(f) && statSync(f).isFile())
-      .map((f) => [f, createHash('sha256').update(readFileSync(f)).digest('hex')]),
-  );
-}
-
-/** Lines that look like a JavaScript stack frame. */
-const STACK_FRAME = /^\s+at .+[(:]\d+/m;
-
-function writeConfig(
-  name: string,
-  changes: Record<string, unknown>,
-): { file: string; target: string; inputs: Record<string, string> } {
-  const target = join(dir, 'out', name);
-  const config = {
-    name,
-    taxonomy: demo('taxonomy.json'),
-    catalogue: { path: demo('catalogue.csv') },
-    counts: { mode: 'fit', reference: demo('corpus.csv') },
-    model: { pack: join(REPO_ROOT, 'models', 'demo') },
-    output: { target: `file://${target}` },
-    artifacts: join(dir, 'artifacts'),
-    ...changes,
-  };
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, stringify(config));
-  return {
-    file,
-    inputs: inputDigests(config),
-    target:
-      (changes.output as { target?: string } | undefined)?.target?.replace('file://', '') ?? target,
-  };
-}
+/** The config's error naming output.target. */
+const invalidTarget = (why: string) =>
+  new RegExp(`config .*bad-[0-9a-f]+\\.yaml: invalid configuration\\n  output\\.target: ${why}`);
 
 describe('bad input', () => {
-  const temporal = useTestTemporal();
+  const { run, expectFailedWithoutRetries, refuses } = useBadInputRuns();
 
-  async function run(name: string, changes: Record<string, unknown>) {
-    const { file, target, inputs } = writeConfig(name, changes);
-    const started = Date.now();
-    const cli = await runCli(
-      ['run', '--config', file, '--no-progress', '--queue-prefix', temporal.workers.queuePrefix],
-      {
-        env: { TEMPORAL_ADDRESS: temporalSettings().address },
-      },
-    );
-    return { ...cli, seconds: (Date.now() - started) / 1000, target, file, inputs };
-  }
-
-  /** The run's workflow failed, and no activity was tried more than once. */
-  async function expectFailedWithoutRetries(name: string) {
-    const handle = temporal.client.workflow.getHandle(runWorkflowId(name));
-    expect((await handle.describe()).status.name).toBe('FAILED');
-    const history = await handle.fetchHistory();
-    const attempts = (history.events ?? []).flatMap(
-      (e) => e.activityTaskStartedEventAttributes?.attempt ?? [],
-    );
-    expect(attempts.length).toBeGreaterThan(0);
-    expect(Math.max(...attempts)).toBe(1);
-  }
-
-  const cases: {
-    what: string;
-    changes: () => Record<string, unknown>;
-    message: RegExp;
-    inWorkflow: boolean;
-  }[] = [
+  const taxonomy: BadInputCase[] = [
     {
       what: 'a malformed taxonomy',
       changes: () => {
@@ -144,6 +46,66 @@ describe('bad input', () => {
       inWorkflow: true,
     },
     {
+      what: 'a taxonomy file that does not exist',
+      changes: () => ({ taxonomy: nowhere('missing-taxonomy', 'json') }),
+      message: /taxonomy .*missing-taxonomy-[^:]+\.json: /,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy that is not JSON',
+      changes: () => ({
+        taxonomy: scratchFile('taxonomy', 'json', 'tempo: [slow]\ngenre: [rock]\n'),
+      }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*JSON/,
+      inWorkflow: true,
+    },
+    {
+      what: 'an empty taxonomy file',
+      changes: () => ({ taxonomy: scratchFile('taxonomy', 'json', '') }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: /,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy without categories',
+      changes: () => ({ taxonomy: scratchFile('taxonomy', 'json', '{}') }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*categor/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy with a tag twice in one category',
+      changes: () => ({
+        taxonomy: demoTaxonomyCopy((t) => {
+          t.genre.push('rock');
+        }),
+      }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*"rock"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy category that is not a list',
+      changes: () => ({
+        taxonomy: demoTaxonomyCopy((t) => ({ ...t, mood: 'happy, sad' })),
+      }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*"mood"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy tag that is not a string',
+      changes: () => ({
+        taxonomy: demoTaxonomyCopy((t) => {
+          t.genre.push(42);
+        }),
+      }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*"genre"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a taxonomy with an empty category',
+      changes: () => ({ taxonomy: demoTaxonomyCopy((t) => ({ ...t, mood: [] })) }),
+      message: /taxonomy .*taxonomy-[^:]+\.json: .*"mood"/,
+      inWorkflow: true,
+    },
+    {
       what: 'a model pack built for another taxonomy',
       changes: () => ({
         taxonomy: conceptcaps('concepts_to_tags.json'),
@@ -153,6 +115,9 @@ describe('bad input', () => {
         /was built for taxonomy sha256:[0-9a-f]+.*\(96 tags\).*sha256:[0-9a-f]+.*\(200 tags\)/s,
       inWorkflow: true,
     },
+  ];
+
+  const catalogue: BadInputCase[] = [
     {
       what: 'a catalogue missing its id column',
       changes: () => {
@@ -178,35 +143,191 @@ describe('bad input', () => {
       inWorkflow: true,
     },
     {
-      what: 'a temperature ≤ 0',
-      changes: () => ({ generation: { temperatures: [0.5, 1, 0] } }),
-      message: /generation\.temperatures\[2\]: must be ≥ 0\.001/,
-      inWorkflow: false,
+      what: 'a catalogue whose mood_tags header is misspelled',
+      changes: () => ({
+        catalogue: { path: demoCatalogueCopy((text) => text.replace('mood_tags', 'mood_tgas')) },
+      }),
+      message:
+        /catalogue .*catalogue-[^:]+\.csv: no "mood_tags" column for category "mood" \(columns: id, genre_tags, mood_tgas, .*; "mood_tgas" looks like a misspelling of it\).*catalogue\.tagColumns/,
+      inWorkflow: true,
     },
     {
-      what: 'a temperature too small to divide logits by',
-      changes: () => ({ generation: { temperatures: [1e-320] } }),
-      message: /generation\.temperatures\[0\]: must be ≥ 0\.001/,
-      inWorkflow: false,
+      what: 'a catalogue with no column for a category, not opted out',
+      changes: () => ({
+        catalogue: {
+          path: demoCatalogueCopy((text) => {
+            const rows = parse(text, { columns: true }) as Record<string, string>[];
+            return JSON.stringify(rows.map(({ tempo_tags: _, ...rest }) => rest));
+          }, 'json'),
+        },
+      }),
+      message:
+        /no "tempo_tags" column for category "tempo" \(columns: id, genre_tags, mood_tags, instrument_tags, aspect_list; the nearest name is "[a-z_]+"\).*catalogue\.tagColumns: \{tempo: null\}/,
+      inWorkflow: true,
     },
     {
-      what: 'more latent rows than a run can plan',
-      changes: () => ({ generation: { latent: { rows: 9007199254740991 } } }),
-      message: /generation\.latent\.rows: must be ≤ 10000000000/,
-      inWorkflow: false,
+      what: 'a catalogue file that does not exist',
+      changes: () => ({ catalogue: { path: nowhere('missing-catalogue', 'csv') } }),
+      message: /catalogue .*missing-catalogue-[^:]+\.csv: /,
+      inWorkflow: true,
     },
     {
-      what: 'an unknown preset',
-      changes: () => ({ preset: 'notbook' }),
-      message: /preset: must be "tagflow" or "notebook", got "notbook"/,
-      inWorkflow: false,
+      what: 'an empty catalogue file',
+      changes: () => ({ catalogue: { path: scratchFile('catalogue', 'csv', '') } }),
+      message: /catalogue .*catalogue-[^:]+\.csv: /,
+      inWorkflow: true,
     },
     {
-      what: 'split ratios that do not sum to 1',
-      changes: () => ({ split: { train: 0.9, validation: 0.1, test: 0.1 } }),
-      message: /split: train \+ validation \+ test must sum to 1 \(got 0.9 \+ 0.1 \+ 0.1/,
-      inWorkflow: false,
+      what: 'a catalogue with a header and no tracks',
+      changes: () => ({ catalogue: { path: demoCatalogueCopy((text) => text.split('\n')[0]) } }),
+      message: /catalogue .*catalogue-[^:]+\.csv: .*(no rows|empty|no tracks)/,
+      inWorkflow: true,
     },
+    {
+      what: 'a catalogue with an id twice',
+      changes: () => ({
+        catalogue: { path: demoCatalogueCopy((text) => text.replace('demo_0002,', 'demo_0001,')) },
+      }),
+      message: /catalogue .*catalogue-[^:]+\.csv: .*"demo_0001"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue with an empty id',
+      changes: () => ({
+        catalogue: { path: demoCatalogueCopy((text) => text.replace('demo_0002,', ',')) },
+      }),
+      message:
+        /catalogue .*catalogue-[^:]+\.csv: row 2, column id: expected a non-empty id, found ""/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue whose idColumn is not one of its columns',
+      changes: () => ({ catalogue: { path: demo('catalogue.csv'), idColumn: 'track_id' } }),
+      message: /catalogue .*catalogue\.csv: no "track_id" column/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue whose tagColumns names a column it does not have',
+      changes: () => ({
+        catalogue: { path: demo('catalogue.csv'), tagColumns: { genre: 'genre_list' } },
+      }),
+      message: /catalogue .*catalogue\.csv: no "genre_list" column/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue cell that is a broken list literal',
+      changes: () => ({
+        catalogue: {
+          path: demoCatalogueCopy((text) => text.replace("['country']", "\"['country', 'folk'\"")),
+        },
+      }),
+      message:
+        /catalogue .*catalogue-[^:]+\.csv: row 1, column genre_tags: cannot read the cell as a list of genre tags/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a catalogue with an extension tagflow cannot read',
+      changes: () => ({
+        catalogue: { path: demoCatalogueCopy((text) => text, 'xlsx') },
+      }),
+      message:
+        /catalogue .*catalogue-[^:]+\.xlsx: cannot tell the format from the extension "\.xlsx"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a TSV catalogue with a ragged row',
+      changes: () => ({
+        catalogue: {
+          path: scratchFile(
+            'catalogue',
+            'tsv',
+            'id\tgenre_tags\tmood_tags\tinstrument_tags\ttempo_tags\n' +
+              "a\t['rock']\t['happy']\t['drums']\t[]\n" +
+              "b\t['pop']\t['sad']\n",
+          ),
+        },
+      }),
+      message: /catalogue .*catalogue-[^:]+\.tsv: .*(row|line) \d/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a Parquet catalogue that is not Parquet',
+      changes: () => ({ catalogue: { path: demoCatalogueCopy((text) => text, 'parquet') } }),
+      message: /catalogue .*catalogue-[^:]+\.parquet: .*Parquet/i,
+      inWorkflow: true,
+    },
+    {
+      what: 'a JSON catalogue that is not a list of rows',
+      changes: () => ({
+        catalogue: { path: scratchFile('catalogue', 'json', '{"id": "a", "genre_tags": []}') },
+      }),
+      message: /catalogue .*catalogue-[^:]+\.json: /,
+      inWorkflow: true,
+    },
+    {
+      what: 'a JSONL catalogue with a line that is not JSON',
+      changes: () => ({
+        catalogue: {
+          path: scratchFile(
+            'catalogue',
+            'jsonl',
+            '{"id": "a", "genre_tags": ["rock"], "mood_tags": [], "instrument_tags": [], "tempo_tags": []}\n' +
+              '{"id": "b", "genre_tags": ["rock"\n',
+          ),
+        },
+      }),
+      message: /catalogue .*catalogue-[^:]+\.jsonl: .*line 2/,
+      inWorkflow: true,
+    },
+  ];
+
+  const corpus: BadInputCase[] = [
+    {
+      what: 'a reference corpus that does not exist',
+      changes: () => ({ counts: { mode: 'fit', reference: nowhere('missing-corpus', 'csv') } }),
+      message: /missing-corpus-[^:]+\.csv: /,
+      inWorkflow: true,
+    },
+    {
+      what: 'a reference corpus with an unknown tag',
+      changes: () => ({
+        counts: {
+          mode: 'fit',
+          reference: demoCorpusCopy((text) => text.replace(',electronic,', ',electronica,')),
+        },
+      }),
+      message: /corpus-[^:]+\.csv: .*"electronica"/,
+      inWorkflow: true,
+    },
+    {
+      what: 'an empty reference corpus',
+      changes: () => ({ counts: { mode: 'fit', reference: scratchFile('corpus', 'csv', '') } }),
+      message: /corpus-[^:]+\.csv: /,
+      inWorkflow: true,
+    },
+    {
+      what: 'a reference corpus with a header and no rows',
+      changes: () => ({
+        counts: { mode: 'fit', reference: demoCorpusCopy((text) => text.split('\n')[0]) },
+      }),
+      message:
+        /tag corpus .*corpus-[^:]+\.csv: no rows to fit the count model on \(counts\.reference\)/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a reference corpus whose mood_tags header is misspelled',
+      changes: () => ({
+        counts: {
+          mode: 'fit',
+          reference: demoCorpusCopy((text) => text.replace('mood_tags', 'mood_tag')),
+        },
+      }),
+      message: /corpus-[^:]+\.csv: .*"mood_tag"/,
+      inWorkflow: true,
+    },
+  ];
+
+  const modelPack: BadInputCase[] = [
     {
       what: 'a model pack whose model.json has another latent size than its ONNX files',
       changes: () => ({
@@ -248,57 +369,75 @@ describe('bad input', () => {
       inWorkflow: true,
     },
     {
-      what: 'a catalogue whose mood_tags header is misspelled',
-      changes: () => ({
-        catalogue: { path: demoCatalogueCopy((text) => text.replace('mood_tags', 'mood_tgas')) },
-      }),
-      message:
-        /catalogue .*catalogue-[^:]+\.csv: no "mood_tags" column for category "mood" \(columns: id, genre_tags, mood_tgas, .*; "mood_tgas" looks like a misspelling of it\).*catalogue\.tagColumns/,
+      what: 'a model pack folder that does not exist',
+      changes: () => ({ model: { pack: nowhere('missing-pack') } }),
+      message: /model pack .*missing-pack-[0-9a-f-]+/,
       inWorkflow: true,
     },
     {
-      what: 'a catalogue with no column for a category, not opted out',
+      what: 'a model pack without model.json',
       changes: () => ({
-        catalogue: {
-          path: demoCatalogueCopy((text) => {
-            const rows = parse(text, { columns: true }) as Record<string, string>[];
-            return JSON.stringify(rows.map(({ tempo_tags: _, ...rest }) => rest));
-          }, 'json'),
+        model: {
+          pack: demoPackCopy((pack) => rmSync(join(pack, 'model.json')), { reseal: false }),
         },
       }),
-      message:
-        /no "tempo_tags" column for category "tempo" \(columns: id, genre_tags, mood_tags, instrument_tags, aspect_list; the nearest name is "[a-z_]+"\).*catalogue\.tagColumns: \{tempo: null\}/,
+      message: /model pack .*pack-[^:]+: .*model\.json/,
       inWorkflow: true,
     },
     {
-      what: 'a correlation matrix that is not positive semi-definite',
+      what: 'a model pack whose model.json is not JSON',
       changes: () => ({
-        counts: {
-          ...NOTEBOOK_COUNTS_CONFIG,
-          correlation: [
-            [1, 0.9, -0.9, 0],
-            [0.9, 1, 0.9, 0],
-            [-0.9, 0.9, 1, 0],
-            [0, 0, 0, 1],
-          ],
+        model: {
+          pack: demoPackCopy((pack) => writeFileSync(join(pack, 'model.json'), '{"format": '), {
+            reseal: false,
+          }),
         },
       }),
-      message:
-        /config .*\.yaml: invalid configuration\n {2}counts\.correlation: not positive semi-definite/,
-      inWorkflow: false,
+      message: /model pack .*pack-[^:/]+\/model\.json: not valid JSON/,
+      inWorkflow: true,
     },
     {
-      what: 'a correlation matrix of the wrong size',
+      what: 'a model pack without decoder.onnx',
       changes: () => ({
-        counts: {
-          ...NOTEBOOK_COUNTS_CONFIG,
-          correlation: NOTEBOOK_COUNTS_CONFIG.correlation.slice(1).map((row) => row.slice(1)),
+        model: {
+          pack: demoPackCopy((pack) => rmSync(join(pack, 'decoder.onnx')), { reseal: false }),
         },
       }),
-      message:
-        /config .*\.yaml: invalid configuration\n {2}counts\.correlation: expected a 4×4 matrix, got 3 rows/,
-      inWorkflow: false,
+      message: /model pack .*pack-[^:]+: .*decoder\.onnx/,
+      inWorkflow: true,
     },
+    {
+      what: 'a model pack whose decoder does not match its checksum',
+      changes: () => ({
+        model: {
+          pack: demoPackCopy(
+            (pack) => {
+              const bytes = readFileSync(join(pack, 'decoder.onnx'));
+              bytes[bytes.length - 1] ^= 0xff;
+              writeFileSync(join(pack, 'decoder.onnx'), bytes);
+            },
+            { reseal: false },
+          ),
+        },
+      }),
+      message: /model pack .*pack-[^:]+: .*decoder\.onnx.*(sha256|checksum)/,
+      inWorkflow: true,
+    },
+    {
+      what: 'a model pack whose model.json is of another format',
+      changes: () => ({
+        model: {
+          pack: demoPackCopy((_, meta) => {
+            meta.format = 'keras-model';
+          }),
+        },
+      }),
+      message: /model pack .*pack-[^:]+: .*format/,
+      inWorkflow: true,
+    },
+  ];
+
+  const places: BadInputCase[] = [
     {
       what: 'an artifacts folder that is a file',
       changes: () => {
@@ -344,22 +483,21 @@ describe('bad input', () => {
       message: /is a file, not a folder/,
       inWorkflow: true,
     },
+    {
+      what: 'an output target with a scheme tagflow cannot write (s3://)',
+      changes: () => ({ output: { target: 's3://my-bucket/tags' } }),
+      message: invalidTarget('must start with file:// or hf://datasets/'),
+      inWorkflow: false,
+    },
+    {
+      what: 'a Hub output target without a repo',
+      changes: () => ({ output: { target: 'hf://datasets/' } }),
+      message: invalidTarget('must be hf://datasets/<owner>/<name>'),
+      inWorkflow: false,
+    },
   ];
 
-  for (const c of cases) {
-    it(`refuses ${c.what}`, async () => {
-      const name = `bad-${randomUUID().slice(0, 8)}`;
-      const result = await run(name, c.changes());
-      expect(result.code, result.stdout + result.stderr).not.toBe(0);
-      expect(result.stderr).toMatch(c.message);
-      expect(result.stderr).toMatch(/^tagflow: /m);
-      expect(result.stdout + result.stderr).not.toMatch(STACK_FRAME);
-      expect(result.seconds).toBeLessThan(30);
-      expect(existsSync(result.target)).toBe(false);
-      expect(inputDigests(parseYaml(readFileSync(result.file, 'utf8')))).toEqual(result.inputs);
-      if (c.inWorkflow) await expectFailedWithoutRetries(name);
-    });
-  }
+  refuses([...taxonomy, ...catalogue, ...corpus, ...modelPack, ...places]);
 
   it('refuses to overwrite a folder that is not a tagflow dataset, and leaves it as it was', async () => {
     const target = join(dir, `precious-${randomUUID()}`);
