@@ -6,7 +6,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -15,6 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { buildTaxonomy, type Taxonomy } from '../core/inputs/index.js';
+import { swapFolderInto } from '../core/swap-folder.js';
 import { version } from '../core/version.js';
 import { buildDecoderOnnx, buildEncoderOnnx } from './onnx-builder.js';
 import { expectedTensorShapes, type VaeWeights } from './vae-weights.js';
@@ -158,19 +158,7 @@ export async function writeModelPack(params: {
     writeFileSync(join(temp, MODEL_PACK_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, {
       flush: true,
     });
-    if (existsSync(outDir)) {
-      // A directory cannot be renamed over a non-empty one: move the old pack aside first.
-      renameSync(outDir, old);
-      try {
-        renameSync(temp, outDir);
-      } catch (err) {
-        renameSync(old, outDir);
-        throw err;
-      }
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(temp, outDir);
-    }
+    swapFolderInto(temp, outDir, old);
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }

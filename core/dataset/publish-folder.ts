@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../errors.js';
+import { swapFolderInto } from '../swap-folder.js';
 import { version } from '../version.js';
 import {
   type BuildDatasetParams,
@@ -154,19 +155,9 @@ export async function publishToFolder(
     const built = await buildDatasetFiles({ ...params, dir: staging });
     writeFileSync(join(staging, DATASET_MARKER), renderDatasetMarker(params.card, built.files));
     fsyncTree(staging);
-    if (state === 'replaceable' && existsSync(target)) {
-      const old = `${target}.old-${randomSuffix()}`;
-      renameSync(target, old);
-      try {
-        renameSync(staging, target);
-      } catch (err) {
-        renameSync(old, target);
-        throw err;
-      }
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(staging, target);
-    }
+    // inspectTarget refused anything there that is not ours to replace.
+    if (state === 'replaceable') swapFolderInto(staging, target, `${target}.old-${randomSuffix()}`);
+    else renameSync(staging, target);
     fsyncPath(parent);
     return built;
   } catch (err) {
