@@ -1,11 +1,11 @@
 // What latent generation and its tag calibration share: the count sampler, z-coupled counts,
 // the corpus prior and the calibrated bias of a temperature, cached per worker process.
 import { countSampler } from '../core/counts/index.js';
+import { categoryShares } from '../core/evaluation/index.js';
 import {
   type CountCouplingCalibration,
   calibrateCountCoupling,
   calibrateTags,
-  categoryShares,
   coupledCountSampler,
   type LatentPrior,
   type TagCalibration,

@@ -19,7 +19,13 @@
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { normalizeTagSet, tagSetKey } from './distinct-sets.js';
-import { jensenShannonDistance, pearson, TagSetStats, wasserstein1Discrete } from './metrics.js';
+import {
+  categoryShares,
+  jensenShannonDistance,
+  pearson,
+  TagSetStats,
+  wasserstein1Discrete,
+} from './metrics.js';
 import {
   type SeededSource,
   SeededYardstick,
@@ -181,17 +187,6 @@ export function compareTagSetStats(generated: TagSetStats, reference: TagSetStat
   };
 }
 
-function categoryShares(stats: TagSetStats): Float64Array {
-  const shares = new Float64Array(stats.taxonomy.size);
-  for (const range of stats.taxonomy.ranges) {
-    let total = 0;
-    for (let i = range.start; i < range.end; i++) total += stats.tagCounts[i];
-    if (total === 0) continue;
-    for (let i = range.start; i < range.end; i++) shares[i] = stats.tagCounts[i] / total;
-  }
-  return shares;
-}
-
 /** Builds the reference accumulator (exact distinct tracking: novelty needs membership). */
 export function referenceTagSetStats(
   taxonomy: Taxonomy,
@@ -303,9 +298,12 @@ export class TagSetEvaluator {
         metrics: compareTagSetStats(g.stats, this.reference),
       }));
 
-    const referenceShares = categoryShares(this.reference);
-    const generatedShares = categoryShares(this.overall);
-    const modeShares = modes.map((m) => categoryShares(this.modes.get(m)!));
+    const referenceShares = categoryShares(this.reference.taxonomy, this.reference.tagCounts);
+    const generatedShares = categoryShares(this.overall.taxonomy, this.overall.tagCounts);
+    const modeShares = modes.map((m) => {
+      const stats = this.modes.get(m)!;
+      return categoryShares(stats.taxonomy, stats.tagCounts);
+    });
     const tagFrequencies = this.taxonomy.tags.map((tag, i) => ({
       tag,
       category: this.taxonomy.categories[this.taxonomy.tagCategory[i]],

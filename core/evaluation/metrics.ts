@@ -66,6 +66,17 @@ export function jensenShannonBase2(p: ArrayLike<number>, q: ArrayLike<number>): 
   return Math.min(1, Math.max(0, sum / 2));
 }
 
+/** Each tag's share of its category: its count over the category's total (0 when empty). */
+export function categoryShares(taxonomy: Taxonomy, tagCounts: ArrayLike<number>): Float64Array {
+  const shares = new Float64Array(taxonomy.size);
+  for (const { start, end } of taxonomy.ranges) {
+    let total = 0;
+    for (let j = start; j < end; j++) total += tagCounts[j];
+    if (total > 0) for (let j = start; j < end; j++) shares[j] = tagCounts[j] / total;
+  }
+  return shares;
+}
+
 /**
  * Jensen–Shannon distance: the square root of the base-2 divergence (a metric, in [0, 1]);
  * what SciPy's `scipy.spatial.distance.jensenshannon(p, q, base=2)` returns. The evaluation's

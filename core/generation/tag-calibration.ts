@@ -4,6 +4,7 @@
 // Why: the decoder over-produces some tags and under-produces others at every temperature
 // (slow tempo 12 % of corpus rows → 21 % of generated ones); top-k then amplifies the drift.
 // A bias b_j moves tag j's logit, p' = σ(logit(p) + b_j), which top-k and sampling both honour.
+import { categoryShares, jensenShannonDistance } from '../evaluation/index.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { applyTagBias } from './batch-kernels.mjs';
 
@@ -25,29 +26,11 @@ const SHARE_FLOOR = 1e-4;
 /** The most one step moves a bias: larger jumps flip whole categories back and forth. */
 const MAX_STEP = 2;
 
-/** Each tag's share of its category: its count over the category's total (0 when empty). */
-export function categoryShares(taxonomy: Taxonomy, tagCounts: ArrayLike<number>): Float64Array {
-  const shares = new Float64Array(taxonomy.size);
-  for (const { start, end } of taxonomy.ranges) {
-    let total = 0;
-    for (let j = start; j < end; j++) total += tagCounts[j];
-    if (total > 0) for (let j = start; j < end; j++) shares[j] = tagCounts[j] / total;
-  }
-  return shares;
-}
-
-/** Mean over categories of the base-2 Jensen–Shannon distance between two share vectors. */
+/** Mean over categories of the base-2 JS distance between two share vectors. */
 export function meanShareJs(taxonomy: Taxonomy, p: Float64Array, q: Float64Array): number {
   let sum = 0;
-  for (const { start, end } of taxonomy.ranges) {
-    let js = 0;
-    for (let j = start; j < end; j++) {
-      const m = (p[j] + q[j]) / 2;
-      if (p[j] > 0) js += 0.5 * p[j] * Math.log2(p[j] / m);
-      if (q[j] > 0) js += 0.5 * q[j] * Math.log2(q[j] / m);
-    }
-    sum += Math.sqrt(Math.max(0, js));
-  }
+  for (const { start, end } of taxonomy.ranges)
+    sum += jensenShannonDistance(p.subarray(start, end), q.subarray(start, end));
   return sum / taxonomy.ranges.length;
 }
 

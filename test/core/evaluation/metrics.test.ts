@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  categoryShares,
   jensenShannonBase2,
   jensenShannonDistance,
   pearson,
@@ -113,5 +114,12 @@ describe('TagSetStats', () => {
     const stats = new TagSetStats(taxonomy);
     stats.add([0]);
     expect(() => stats.add([9])).toThrow(/row 1: tag id 9 is not in the taxonomy/);
+  });
+});
+
+describe('categoryShares', () => {
+  const taxonomy = buildTaxonomy({ tempo: ['slow', 'fast', 'mid'], mood: ['calm', 'dark'] });
+  it('gives each tag its share of its category, 0 for an empty category', () => {
+    expect(Array.from(categoryShares(taxonomy, [2, 1, 1, 0, 0]))).toEqual([0.5, 0.25, 0.25, 0, 0]);
   });
 });

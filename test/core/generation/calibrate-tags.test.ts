@@ -2,10 +2,11 @@
 // tag shares close to the corpus's, on the calibration rows and on rows it never saw.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countSampler, fitCountModel } from '../../../core/counts/index.js';
+import { categoryShares } from '../../../core/evaluation/index.js';
 import { calibrateTags } from '../../../core/generation/calibrate-tags.js';
 import { generateLatentBatches } from '../../../core/generation/generation.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../../core/generation/inference.js';
-import { categoryShares, meanShareJs } from '../../../core/generation/tag-calibration.js';
+import { meanShareJs } from '../../../core/generation/tag-calibration.js';
 import type { VaeSession } from '../../../core/generation/vae-session.js';
 import {
   loadTaxonomy,
