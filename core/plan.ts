@@ -87,6 +87,18 @@ export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
   });
 }
 
+/**
+ * Up to this many chunks, a run generates them from its own workflow: a child workflow per
+ * temperature costs its start and a few task round trips, more than a notebook-sized run's
+ * chunks take, and a few dozen activities keep the run's history small without children.
+ */
+export const INLINE_GENERATION_MAX_CHUNKS = 32;
+
+/** Whether the plan's chunks run from the run's workflow itself rather than one child per temperature. */
+export function generatesInline(plan: readonly TemperaturePlan[]): boolean {
+  return plan.reduce((n, t) => n + t.chunks.length, 0) <= INLINE_GENERATION_MAX_CHUNKS;
+}
+
 /** All chunk keys of a plan in the stable order. */
 export function planChunkKeys(plan: readonly TemperaturePlan[]): string[] {
   return plan.flatMap((t) => t.chunks.map((c) => c.key));

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   chunkKey,
+  generatesInline,
+  INLINE_GENERATION_MAX_CHUNKS,
   latentRowsPerTemperature,
   planChunkKeys,
   planConcepts,
@@ -42,6 +44,25 @@ describe('planGeneration', () => {
         expect(modes.lastIndexOf('seeded')).toBeLessThan(modes.indexOf('latent'));
       }
     }
+  });
+
+  it('runs a few dozen chunks from the run itself, more through a child per temperature', () => {
+    const plan = (chunkRows: number) =>
+      planGeneration({ temperatures, catalogueRows: 2041, seeded: true, latent: true, chunkRows });
+    // The notebook's job at the default chunk size: 14 chunks.
+    expect(generatesInline(plan(5000))).toBe(true);
+    expect(generatesInline(plan(700))).toBe(false);
+    const limit = planGeneration({
+      temperatures: [1],
+      catalogueRows: 0,
+      seeded: false,
+      latent: true,
+      latentRows: INLINE_GENERATION_MAX_CHUNKS,
+      chunkRows: 1,
+    });
+    expect(generatesInline(limit)).toBe(true);
+    limit[0].chunks.push(limit[0].chunks[0]);
+    expect(generatesInline(limit)).toBe(false);
   });
 
   it('spreads an explicit latent total evenly, the remainder to the first temperatures', () => {
