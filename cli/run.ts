@@ -7,16 +7,20 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadRunConfig, type RunConfig, type RunConfigInput } from '../core/config.js';
-import type { RunInput, RunResult } from '../core/run-types.js';
+import {
+  PROGRESS_QUERY,
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../core/run-types.js';
 import {
   connectionSettingsFromEnv,
   type TemporalConnectionSettings,
 } from '../workers/connection.js';
 import type { EmbeddedTemporal } from '../workers/embedded.js';
 import { localServer } from '../workers/local-server.js';
-import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
-import { ProgressView } from './progress-view.js';
 import { retryReporter } from './retry-lines.js';
 
 export async function connectClient(
@@ -153,6 +157,9 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   const overrides: Partial<RunConfigInput> = {};
   if (options.name) overrides.name = options.name;
   if (options.seed !== undefined) overrides.seed = options.seed;
+  // The progress bars load while the run is submitted.
+  const progressView = import('./progress-view.js');
+  progressView.catch(() => {});
   const config: RunConfig = loadRunConfig(options.config, overrides);
   if (options.target) {
     config.output.target = /^(hf|file):\/\//.test(options.target)
@@ -184,6 +191,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       device: options.device,
       verbose: options.verbose,
       onStep: trace,
+      // A trained pack does not exist yet.
+      modelPack: config.train.enabled ? undefined : config.model.pack,
     });
     settings = embedded.connection;
     trace('embedded server and worker up');
@@ -226,6 +235,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     print(`run ${config.name}: workflow ${workflowId}${uiUrl ? `\n  Temporal UI: ${uiUrl}` : ''}`);
     if (options.detach) return { workflowId, uiUrl, mode };
 
+    const { ProgressView } = await progressView;
     const view = new ProgressView({ enabled: options.progress, print });
     // One query at a time, and none left in flight when the connection closes.
     let following = true;
@@ -234,7 +244,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const follow = (async () => {
       while (following) {
         try {
-          view.update(await handle.query(progressQuery));
+          view.update(await handle.query<RunProgress>(PROGRESS_QUERY));
           await retries();
         } catch {
           // a query can fail while a worker restarts; the next one will tell
@@ -255,7 +265,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       following = false;
       wake?.();
       await follow;
-      view.update(await handle.query(progressQuery));
+      view.update(await handle.query<RunProgress>(PROGRESS_QUERY));
       view.stop();
       completed = true;
       return {

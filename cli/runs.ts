@@ -3,7 +3,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { LocalArtifactStore, listRunFolders, removeRunFolders } from '../core/io/index.js';
 
 const DEFAULT_ARTIFACTS = '.tagflow/artifacts';
 
@@ -18,14 +17,17 @@ function size(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-const store = (artifacts: string) => new LocalArtifactStore(resolve(artifacts));
+// Loaded when a command runs: core/io brings Arrow and Parquet, which other commands' start
+// need not pay for.
+const io = () => import('../core/io/index.js');
 
 export function runsCommand(print: (line: string) => void): Command {
   return new Command('runs')
     .description('list the runs in the artifact store: state, size of their intermediates')
     .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
-    .action((options: { artifacts: string }) => {
-      const runs = listRunFolders(store(options.artifacts));
+    .action(async (options: { artifacts: string }) => {
+      const { LocalArtifactStore, listRunFolders } = await io();
+      const runs = listRunFolders(new LocalArtifactStore(resolve(options.artifacts)));
       if (runs.length === 0) {
         print(`no runs in ${resolve(options.artifacts)}`);
         return;
@@ -51,8 +53,9 @@ export function cleanCommand(print: (line: string) => void): Command {
     .argument('[runs...]', 'run names')
     .option('--finished', 'every published run')
     .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
-    .action((runs: string[], options: { finished?: boolean; artifacts: string }) => {
-      const artifacts = store(options.artifacts);
+    .action(async (runs: string[], options: { finished?: boolean; artifacts: string }) => {
+      const { LocalArtifactStore, listRunFolders, removeRunFolders } = await io();
+      const artifacts = new LocalArtifactStore(resolve(options.artifacts));
       const ids = [...runs];
       if (options.finished)
         ids.push(

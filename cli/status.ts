@@ -2,8 +2,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import type { RunProgress, RunResult } from '../core/run-types.js';
-import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
+import {
+  PROGRESS_QUERY,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../core/run-types.js';
 import { printRunResult, rootCauseMessage } from './run.js';
 import { withTemporal } from './temporal-session.js';
 
@@ -28,7 +32,7 @@ export function statusCommand(print: (line: string) => void): Command {
           `run ${run}: ${status} (workflow ${workflowId}, started ${description.startTime.toISOString()})`,
         );
         if (status === 'RUNNING') {
-          const p: RunProgress = await handle.query(progressQuery);
+          const p: RunProgress = await handle.query<RunProgress>(PROGRESS_QUERY);
           print(`  stage: ${p.stage}`);
           print(
             `  generation: ${p.chunksDone}/${p.chunksTotal} chunks, ${p.rowsGenerated}/${p.rowsPlanned} rows`,

@@ -14,7 +14,7 @@ import type {
   WorkflowBundle,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
-import { clearVaeSessionCache } from '../core/generation/index.js';
+import { clearVaeSessionCache, loadVaeSession } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 import type { TemporalConnectionSettings } from './connection.js';
@@ -106,6 +106,27 @@ let bundle: Promise<WorkflowBundle> | undefined;
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= loadWorkflowBundle().then(({ code }) => ({ code }));
   return bundle;
+}
+
+/**
+ * Loads a model pack's inference session (its threads, onnxruntime sessions and kernels) into
+ * the cache the chunk activities of workers made with the same settings use, so a run's first
+ * chunk does not wait for it. Failures are left to the run: its load stage names them.
+ */
+export async function warmModelSession(
+  settings: Pick<WorkerOptions, 'device' | 'threads' | 'inferenceThreads'>,
+  packDir: string,
+): Promise<void> {
+  try {
+    await loadVaeSession({
+      device: settings.device,
+      threads: settings.threads,
+      inferenceThreads: settings.inferenceThreads,
+      packDir,
+    });
+  } catch {
+    // the load stage reports a pack that does not load
+  }
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<RunningWorkers> {

@@ -31,6 +31,7 @@ import {
   type ChunkDone,
   type ChunkJob,
   chunkJobBase,
+  PROGRESS_QUERY,
   type RunInput,
   type RunProgress,
   type RunResult,
@@ -41,7 +42,7 @@ import {
 import { mapWithConcurrency } from './concurrency.js';
 import { taskQueueName } from './task-queues.js';
 
-export const progressQuery = defineQuery<RunProgress>('progress');
+export const progressQuery = defineQuery<RunProgress>(PROGRESS_QUERY);
 export const chunkDoneSignal = defineSignal<[ChunkDone]>('chunkDone');
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
@@ -103,11 +104,6 @@ function gpuActivities(input: RunInput) {
       nonRetryableErrorTypes,
     },
   });
-}
-
-/** The workflow id of a run: starting the same run twice attaches to the first. */
-export function runWorkflowId(runId: string): string {
-  return `tagflow-${runId}`;
 }
 
 export async function generateDataset(input: RunInput): Promise<RunResult> {

@@ -9,8 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { startDevServer } from '../../infra/dev-server.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import {
   conceptcapsConfig,

@@ -8,8 +8,13 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
-import type { RunInput, RunProgress, RunResult } from '../../core/run-types.js';
-import { progressQuery, runWorkflowId } from '../../workflows/generate-dataset.js';
+import {
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../../core/run-types.js';
+import { progressQuery } from '../../workflows/generate-dataset.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import { startFakeHub } from '../helpers/fake-hub.js';
 import {
