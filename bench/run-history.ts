@@ -107,7 +107,10 @@ export async function stageTimes(client: Client, workflowId: string): Promise<St
   return out;
 }
 
-/** A Markdown table of stage times, one column per run (labelled), seconds. */
+/**
+ * A Markdown table of stage times, one column per run (labelled), seconds; a cell names its
+ * activity count when the runs' counts differ.
+ */
 export function stageTable(runs: { label: string; stages: StageTime[] }[]): string[] {
   const names: string[] = [];
   for (const r of runs) for (const s of r.stages) if (!names.includes(s.stage)) names.push(s.stage);
@@ -116,12 +119,14 @@ export function stageTable(runs: { label: string; stages: StageTime[] }[]): stri
     `| --- | ${runs.map(() => '---:').join(' | ')} |`,
   ];
   for (const name of names) {
-    const cells = runs.map((r) => {
-      const s = r.stages.find((x) => x.stage === name);
-      return s ? (s.wallMs / 1000).toFixed(2) : '';
+    const found = runs.map((r) => r.stages.find((x) => x.stage === name));
+    const counts = new Set(found.flatMap((s) => (s ? [s.activities] : [])));
+    const cells = found.map((s) => {
+      if (!s) return '';
+      const wall = (s.wallMs / 1000).toFixed(2);
+      return counts.size > 1 && !name.startsWith('(') ? `${wall} (${s.activities})` : wall;
     });
-    const count = runs.map((r) => r.stages.find((x) => x.stage === name)?.activities).find(Boolean);
-    const label = name.startsWith('(') ? name : `${name} (${count ?? 0})`;
+    const label = name.startsWith('(') || counts.size !== 1 ? name : `${name} (${[...counts][0]})`;
     lines.push(`| ${label} | ${cells.join(' | ')} |`);
   }
   return lines;

@@ -17,9 +17,6 @@ export const MIN_TEMPERATURE = 1e-3;
 export const MAX_TEMPERATURE = 1000;
 /** Latent rows per run: a bound the plan, the history and the dedupe bitmap stay well within. */
 export const MAX_LATENT_ROWS = 1e10;
-/** Chunk activities per temperature: each adds events to its child's history (51,200 at most). */
-export const MAX_CHUNKS_PER_TEMPERATURE = 10_000;
-export const MAX_CHUNK_ROWS = 10_000_000;
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];
