@@ -41,6 +41,7 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorkers {
+  /** The first queue's worker, then the others once made (createWorkers). */
   workers: Worker[];
   connection: NativeConnection;
   /** Resolves when every worker has stopped. */
@@ -149,20 +150,31 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     inferenceThreads: options.inferenceThreads,
   });
   const concurrency = { ...DEFAULT_CONCURRENCY, ...options.maxConcurrentActivities };
-  const workers = await Promise.all(
-    options.queues.map((kind) =>
-      Worker.create({
-        connection,
-        namespace: options.connection.namespace,
-        taskQueue: taskQueueName(kind, options.queuePrefix),
-        workflowBundle: workflowBundleCode,
-        activities,
-        maxConcurrentActivityTaskExecutions: concurrency[kind],
-        maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
-        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10} seconds`,
-      }),
-    ),
-  );
+  const create = (kind: QueueKind) =>
+    Worker.create({
+      connection,
+      namespace: options.connection.namespace,
+      taskQueue: taskQueueName(kind, options.queuePrefix),
+      workflowBundle: workflowBundleCode,
+      activities,
+      maxConcurrentActivityTaskExecutions: concurrency[kind],
+      maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
+      shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10} seconds`,
+    });
+  // Each Worker loads the workflow bundle into a VM of its own (0.3 s or more on a busy
+  // machine): the first queue's is made first, and the others while it already serves, so a
+  // run's first tasks (on the cpu queue) need not wait for the inference queue's worker.
+  const [firstKind, ...otherKinds] = options.queues;
+  const first = await create(firstKind).catch(async (err) => {
+    await connection.close();
+    throw err;
+  });
+  const workers: Worker[] = [first];
+  const others = Promise.all(otherKinds.map(create)).then((made) => {
+    workers.push(...made);
+    return made;
+  });
+  others.catch(() => {}); // run() reports it
   let running: Promise<void> | undefined;
   // A signal handler and the normal end of `run` may both ask: the connection closes once.
   let stopped: Promise<void> | undefined;
@@ -170,13 +182,18 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     workers,
     connection,
     run() {
-      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      running ??= Promise.all([
+        first.run(),
+        // Made after shutdown began: never started.
+        others.then((made) => Promise.all(stopped ? [] : made.map((w) => w.run()))),
+      ]).then(() => undefined);
       return running;
     },
     shutdown() {
       stopped ??= (async () => {
-        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-        await running;
+        if (first.getState() === 'RUNNING') first.shutdown();
+        for (const w of await others.catch(() => [])) if (w.getState() === 'RUNNING') w.shutdown();
+        await running?.catch(() => undefined);
         // No activity runs any more: release the model sessions and stop their inference threads.
         await clearVaeSessionCache();
         await connection.close();
