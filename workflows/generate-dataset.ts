@@ -201,10 +201,9 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
                 workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
                 args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
                 parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-                // On the inference queue, next to its chunk activities: a worker with a free
-                // slot then gets each chunk straight back from the workflow task that schedules
-                // it (eager dispatch), not through another poll. Older runs kept the parent's
-                // queue.
+                // On the inference queue, next to its chunk activities: where the server
+                // allows eager dispatch, a worker with a free slot gets each chunk straight back
+                // from the workflow task that schedules it. Older runs kept the parent's queue.
                 ...(patched('temperature-children-on-gpu-queue')
                   ? { taskQueue: taskQueueName('gpu', input.queuePrefix) }
                   : {}),
