@@ -14,8 +14,6 @@ import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { stringify } from 'yaml';
-import { parseRunConfig } from '../core/config.js';
 import type { HubOptions } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
 import { version } from '../core/version.js';
@@ -69,6 +67,8 @@ export async function reproduceDataset(options: ReproduceOptions): Promise<Repro
     stageInputs,
     verifyDataset,
   } = await import('../core/dataset/index.js');
+  const { parseRunConfig } = await import('../core/config.js');
+  const { stringify } = await import('yaml');
   const cwd = resolve(options.cwd ?? process.cwd());
   const location = parseDatasetLocation(options.dataset, cwd);
   const where = describeLocation(location);

@@ -1,5 +1,4 @@
 // `tagflow status <run>`: where a run is (stage, chunks, rows) or how it ended.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import {
@@ -8,7 +7,8 @@ import {
   type RunResult,
   runWorkflowId,
 } from '../core/run-types.js';
-import { printRunResult, rootCauseMessage } from './run.js';
+import { rootCauseMessage } from './failures.js';
+import { printRunResult } from './run.js';
 import { withTemporal } from './temporal-session.js';
 
 export function statusCommand(print: (line: string) => void): Command {
@@ -23,6 +23,7 @@ export function statusCommand(print: (line: string) => void): Command {
         try {
           description = await handle.describe();
         } catch (err) {
+          const { WorkflowNotFoundError } = await import('@temporalio/client');
           if (err instanceof WorkflowNotFoundError)
             throw new ValidationError(`no run named "${run}" (workflow ${workflowId})`);
           throw err;

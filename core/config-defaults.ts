@@ -2,13 +2,6 @@
 // a preset fills the generation settings a config leaves unset. No Node imports.
 import { NOTEBOOK_COUNT_PARAMS } from './counts/index.js';
 
-/**
- * Inference threads per model session. Two: while one runs a batch, the other can run the next
- * one (side by side on two cores, the latent stage ran about 15 % faster than with one). Here,
- * not in core/generation, so `tagflow worker`'s option default does not load onnxruntime.
- */
-export const DEFAULT_INFERENCE_THREADS = 2;
-
 /** Default `execution.checkpointSeconds`: the work a retried chunk may lose. */
 export const DEFAULT_CHECKPOINT_SECONDS = 10;
 

@@ -184,16 +184,21 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     run() {
       running ??= Promise.all([
         first.run(),
-        // Made after shutdown began: never started.
-        others.then((made) => Promise.all(stopped ? [] : made.map((w) => w.run()))),
+        // Those shutdown already started (and stopped) are not run again.
+        others.then((made) =>
+          Promise.all(made.filter((w) => w.getState() === 'INITIALIZED').map((w) => w.run())),
+        ),
       ]).then(() => undefined);
       return running;
     },
     shutdown() {
       stopped ??= (async () => {
         if (first.getState() === 'RUNNING') first.shutdown();
-        for (const w of await others.catch(() => [])) if (w.getState() === 'RUNNING') w.shutdown();
-        await running?.catch(() => undefined);
+        const all = [first, ...(await others.catch(() => [] as Worker[]))];
+        // A worker made but not yet run holds the connection too: run it, to shut it down.
+        const late = all.filter((w) => w.getState() === 'INITIALIZED').map((w) => w.run());
+        for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.all([running, ...late].map((p) => p?.catch(() => undefined)));
         // No activity runs any more: release the model sessions and stop their inference threads.
         await clearVaeSessionCache();
         await connection.close();

@@ -13,8 +13,8 @@ import {
   readModelPackFile,
   readModelPackMeta,
 } from '../../models/model-pack.js';
-import { DEFAULT_INFERENCE_THREADS } from '../config-defaults.js';
 import { ValidationError } from '../errors.js';
+import { DEFAULT_INFERENCE_THREADS } from '../inference-defaults.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { GENERATE_PART_ROWS, openOnThreads } from './inference-pool.js';
 import { type ModelBackend, openInProcess, type SessionOptions } from './model-backend.js';
