@@ -130,3 +130,48 @@ export function planConcepts(
     key: `concepts/train-${pad(p, width)}-of-${pad(parts, width)}.parquet`,
   }));
 }
+
+/** Top-up candidates [from, to) of one tag (generation.minRowsPerTag). */
+export interface CoverageRange {
+  tag: number;
+  from: number;
+  to: number;
+}
+
+/** A part of a coverage round: candidate ranges of at most chunkRows rows, one Arrow file. */
+export interface CoveragePart {
+  round: number;
+  ranges: CoverageRange[];
+  /** Artifact key relative to the run folder. */
+  key: string;
+}
+
+/** A round's ranges cut into parts of at most `chunkRows` candidates (a tag's range may span parts). */
+export function planCoverageParts(
+  round: number,
+  ranges: readonly CoverageRange[],
+  chunkRows: number,
+): CoveragePart[] {
+  const parts: CoverageRange[][] = [];
+  let current: CoverageRange[] = [];
+  let size = 0;
+  for (const range of ranges) {
+    for (let from = range.from; from < range.to; ) {
+      if (size === chunkRows) {
+        parts.push(current);
+        current = [];
+        size = 0;
+      }
+      const to = Math.min(range.to, from + chunkRows - size);
+      current.push({ tag: range.tag, from, to });
+      size += to - from;
+      from = to;
+    }
+  }
+  if (current.length > 0) parts.push(current);
+  return parts.map((partRanges, p) => ({
+    round,
+    ranges: partRanges,
+    key: `coverage/r${pad(round, 2)}-p${pad(p, 5)}.arrow`,
+  }));
+}

@@ -30,7 +30,9 @@ import type { ArrowManifest } from '../io/index.js';
 import { rowStream, Stage } from '../rng.js';
 import {
   ArrowFileBuffer,
+  groupIdOf,
   MODE_NAMES,
+  type ModeName,
   type ScannedBatch,
   scanGeneratedRows,
 } from '../rows/index.js';
@@ -92,7 +94,7 @@ export function splitSizes(n: number, ratios: SplitRatios): Record<SplitName, nu
 }
 
 export interface SplitGroupCounts {
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   temperatureIndex: number;
   temperature: number;
   train: number;
@@ -141,7 +143,7 @@ interface Stratum {
   candidates: Map<number, { u: number; position: number }[]>;
 }
 
-/** The row's split draw. `groupId` = temperature_index × 2 + mode. */
+/** The row's split draw. `groupId`: groupIdOf(temperature_index, mode). */
 export function splitDraw(seed: number, groupId: number, rowIndex: number): number {
   return rowStream({
     seed,
@@ -165,7 +167,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
   }
   const stratumOf = params.stratify
     ? (scanned: ScannedBatch, i: number) =>
-        scanned.view.temperatureIndex[i] * 2 + scanned.view.mode[i]
+        groupIdOf(scanned.view.temperatureIndex[i], scanned.view.mode[i])
     : () => 0;
   const strata = new Map<number, Stratum>();
   const groups = new Map<number, SplitGroupCounts>();
@@ -205,7 +207,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
         };
         strata.set(id, stratum);
       }
-      const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+      const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
       const u = splitDraw(params.seed, groupId, view.rowIndex[i]);
       stratum.count++;
       stratum.histogram[bucketOf(u)]++;
@@ -244,7 +246,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       const { view, firstRow } = scanned;
       for (let i = 0; i < view.length; i++) {
         const stratum = strata.get(stratumOf(scanned, i))!;
-        const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+        const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
         const u = splitDraw(params.seed, groupId, view.rowIndex[i]);
         stratum.candidates.get(bucketOf(u))?.push({ u, position: firstRow + i });
       }
@@ -273,7 +275,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
     const assigned = new Uint8Array(view.length);
     for (let i = 0; i < view.length; i++) {
       const stratum = strata.get(stratumOf(scanned, i))!;
-      const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+      const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
       const draw = {
         u: cache ? cache.u[firstRow + i] : splitDraw(params.seed, groupId, view.rowIndex[i]),
         position: firstRow + i,
