@@ -5,7 +5,7 @@ import { type RunProgress, STAGES, type StageName } from '../core/run-types.js';
 
 /** The coverage stage's state: rows added by the rounds merged so far, tags still short. */
 function coverageDetail(c: NonNullable<RunProgress['coverage']>): string {
-  return `${c.rowsAdded} rows added in ${c.round} rounds, ${c.tagsShort} tags short`;
+  return `${c.rowsAdded} rows added in ${c.round} round${c.round === 1 ? '' : 's'}, ${c.tagsShort} tags short`;
 }
 
 export class ProgressView {
