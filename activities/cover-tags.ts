@@ -19,6 +19,7 @@ import { type ArtifactStore, runKey, tempPathFor, writeArrowFile } from '../core
 import { type CoveragePart, planCoverageParts } from '../core/plan.js';
 import {
   GENERATED_ROWS_SCHEMA,
+  type GeneratedRow,
   GeneratedRowsBuilder,
   scanGeneratedRows,
 } from '../core/rows/index.js';
@@ -68,13 +69,12 @@ function writeFileAtomically(path: string, bytes: Uint8Array): void {
   renameSync(temp, path);
 }
 
-/** A round's candidates per tag, in index order, read from its parts. */
-async function readCandidates(
+/** A round's candidates, part after part, each checked against the range its part planned. */
+async function* roundCandidates(
   store: ArtifactStore,
   runId: string,
   parts: readonly CoveragePart[],
-): Promise<Map<number, CoverageCandidateRow[]>> {
-  const byTag = new Map<number, CoverageCandidateRow[]>();
+): AsyncGenerator<CoverageCandidateRow> {
   for (const part of parts) {
     const path = store.path(runKey(runId, part.key));
     const ranges = part.ranges.map((r) => ({ ...r, next: r.from }));
@@ -87,22 +87,37 @@ async function readCandidates(
         if (!expected || seed[0] !== expected.tag || view.rowIndex[i] !== expected.next)
           throw new Error(`${path}: row ${i} is not the candidate its part planned`);
         expected.next++;
-        const rows = byTag.get(expected.tag) ?? [];
-        if (rows.length === 0) byTag.set(expected.tag, rows);
         const generated = view.tags('generated_tags', i);
         const tags = new Uint16Array(1 + generated.length);
         tags[0] = expected.tag;
         tags.set(generated, 1);
-        rows.push({
+        yield {
           temperatureIndex: view.temperatureIndex[i],
           temperature: view.temperature[i],
           tags,
-        });
+        };
       }
     }
     if (ranges.some((r) => r.next !== r.to)) throw new Error(`${path}: candidates missing`);
   }
-  return byTag;
+}
+
+/** Rows per record batch of the top-up rows' file. */
+const BATCH_ROWS = 65_536;
+
+/** Generated rows as record batches of at most BATCH_ROWS rows. */
+function* inBatches(rows: Iterable<GeneratedRow>, total: number) {
+  let builder = new GeneratedRowsBuilder(Math.min(BATCH_ROWS, total));
+  let left = total;
+  for (const row of rows) {
+    builder.push(row);
+    left--;
+    if (builder.length === builder.capacity) {
+      yield builder.finish();
+      builder = new GeneratedRowsBuilder(Math.max(1, Math.min(BATCH_ROWS, left)));
+    }
+  }
+  if (builder.length > 0) yield builder.finish();
 }
 
 export async function coverTags(params: {
@@ -128,19 +143,19 @@ export async function coverTags(params: {
   const chunkRows = config.generation.chunkRows;
   for (let r = 0; r < round; r++) {
     const ranges = coverage.nextRanges();
-    const candidates = await readCandidates(store, runId, planCoverageParts(r, ranges, chunkRows));
-    coverage.merge(ranges, (range) => candidates.get(range.tag) ?? []);
+    await coverage.merge(
+      ranges,
+      roundCandidates(store, runId, planCoverageParts(r, ranges, chunkRows)),
+    );
   }
   const progress = { round, rowsAdded: coverage.rowsAdded, tagsShort: coverage.tagsShort() };
   const ranges = coverage.nextRanges();
   if (ranges.length > 0) return { ...progress, parts: planCoverageParts(round, ranges, chunkRows) };
 
-  const rows = coverage.generatedRows();
-  if (rows.length > 0) {
+  if (coverage.rowsAdded > 0) {
     const key = runKey(runId, RUN_FILES.coverageRows);
-    const builder = new GeneratedRowsBuilder(rows.length);
-    for (const row of rows) builder.push(row);
-    await writeArrowFile(store.path(key), GENERATED_ROWS_SCHEMA, [builder.finish()], key);
+    const batches = inBatches(coverage.generatedRows(), coverage.rowsAdded);
+    await writeArrowFile(store.path(key), GENERATED_ROWS_SCHEMA, batches, key);
   }
   const report = coverage.report();
   store.writeJson(runKey(runId, RUN_FILES.coverageReport), report);

@@ -326,7 +326,10 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
     '### Splits\n\nEach row draws a uniform number from a stream keyed by (seed, split stage, ' +
       'temperature index and mode, row index); rows are ranked by it and cut into exact sizes ' +
       '(held out = ceil((validation + test) × n), test = ceil(test share × held out), as ' +
-      `scikit-learn's train_test_split rounds).${ratios}\n`,
+      `scikit-learn's train_test_split rounds).${ratios}` +
+      (info.coverage
+        ? ' Coverage rows are split on their own at the same ratios, so every other row falls where it would without them.\n'
+        : '\n'),
   );
   parts.push(made.join('\n'));
 

@@ -2,9 +2,10 @@
 //
 // Each row draws one uniform u from its own keyed stream (run seed, Stage.Split, the
 // row's temperature index and mode, its row index), so a row's draw never depends on how
-// the rows are chunked into files. Within a stratum (the whole dataset, or one
-// (temperature, mode) group when stratifying) rows are ranked by (u, position in the
-// stable order): the lowest ranks go to train, the next to validation, the rest to test.
+// the rows are chunked into files. Within a stratum (the whole dataset but its coverage rows,
+// which are a stratum of their own, or one (temperature, mode) group when stratifying) rows
+// are ranked by (u, position in the stable order): the lowest ranks go to train, the next to
+// validation, the rest to test.
 //
 // Exact sizes follow the notebook's two calls to scikit-learn's train_test_split
 // (test_size = validation + test, then test_size = test / (validation + test) of the held
@@ -32,6 +33,7 @@ import {
   ArrowFileBuffer,
   groupIdOf,
   MODE_NAMES,
+  Mode,
   type ModeName,
   type ScannedBatch,
   scanGeneratedRows,
@@ -165,10 +167,12 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       `split: seed must be a non-negative safe integer, got ${params.seed}`,
     );
   }
+  // Coverage rows are always split on their own: the other rows then fall exactly as they
+  // would in the same run without them.
   const stratumOf = params.stratify
     ? (scanned: ScannedBatch, i: number) =>
         groupIdOf(scanned.view.temperatureIndex[i], scanned.view.mode[i])
-    : () => 0;
+    : (scanned: ScannedBatch, i: number) => (scanned.view.mode[i] === Mode.coverage ? 1 : 0);
   const strata = new Map<number, Stratum>();
   const groups = new Map<number, SplitGroupCounts>();
 

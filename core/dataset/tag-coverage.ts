@@ -142,13 +142,62 @@ export interface CoverageReport {
   tags: CoverageTagReport[];
 }
 
+/** Accepted top-ups, packed (a run may add millions): the tag, temperature and tags of each. */
+class AcceptedRows {
+  length = 0;
+  private readonly tag: number[] = [];
+  private readonly temperatureIndex: number[] = [];
+  private readonly temperature: number[] = [];
+  private offsets: Int32Array = new Int32Array(1024);
+  private values = new Uint16Array(8192);
+
+  push(tag: number, row: CoverageCandidateRow): void {
+    const i = this.length++;
+    if (i + 1 >= this.offsets.length) this.offsets = grow(this.offsets, 2 * this.offsets.length);
+    const start = this.offsets[i];
+    const end = start + row.tags.length;
+    if (end > this.values.length)
+      this.values = grow(this.values, Math.max(end, 2 * this.values.length));
+    this.values.set(row.tags, start);
+    this.offsets[i + 1] = end;
+    this.tag.push(tag);
+    this.temperatureIndex.push(row.temperatureIndex);
+    this.temperature.push(row.temperature);
+  }
+
+  /** As generated rows ordered by (temperature index, acceptance order = row index). */
+  *inStableOrder(): Generator<GeneratedRow> {
+    const order = Array.from({ length: this.length }, (_, i) => i);
+    order.sort((a, b) => this.temperatureIndex[a] - this.temperatureIndex[b] || a - b);
+    for (const i of order) {
+      yield {
+        mode: Mode.coverage,
+        temperatureIndex: this.temperatureIndex[i],
+        temperature: this.temperature[i],
+        rowIndex: i,
+        sourceId: null,
+        seedTags: [this.tag[i]],
+        // The candidate's first tag is the one it was conditioned on: the seed.
+        generatedTags: this.values.subarray(this.offsets[i] + 1, this.offsets[i + 1]),
+        originalTags: [],
+      };
+    }
+  }
+}
+
+function grow<T extends Int32Array | Uint16Array>(array: T, size: number): T {
+  const out = new (array.constructor as new (n: number) => T)(size);
+  out.set(array);
+  return out;
+}
+
 /** The top-up state of a run: the scan's counts and keys, grown by each merged round. */
 export class TagCoverage {
   readonly rows: Int32Array;
   private readonly minRows: number;
   private readonly keys: Set<string>;
   private readonly records: TagRecord[] = [];
-  private readonly accepted: { tag: number; row: CoverageCandidateRow }[] = [];
+  private readonly accepted = new AcceptedRows();
   private readonly tagSets = new TagSetKeys();
   rounds = 0;
 
@@ -209,34 +258,36 @@ export class TagCoverage {
   }
 
   /**
-   * Merges the candidates of the round `nextRanges()` planned: `candidates(range)` gives a
-   * range's rows in index order.
+   * Merges the candidates of the round `nextRanges()` planned: `rows` holds every range's
+   * candidates in index order, range after range (streamed: a round may hold millions).
    */
-  merge(
+  async merge(
     ranges: readonly CoverageRange[],
-    candidates: (range: CoverageRange) => readonly CoverageCandidateRow[],
-  ): void {
+    rows: Iterable<CoverageCandidateRow> | AsyncIterable<CoverageCandidateRow>,
+  ): Promise<void> {
     const byTag = new Map(this.records.map((r) => [r.tag, r]));
+    const source =
+      Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : rows[Symbol.iterator]();
     for (const range of ranges) {
       const record = byTag.get(range.tag);
       if (!record || range.from !== record.candidates)
         throw new Error(`coverage: round ${this.rounds} does not continue tag ${range.tag}`);
-      const rows = candidates(range);
-      if (rows.length !== range.to - range.from)
-        throw new Error(
-          `coverage: tag ${this.taxonomy.tags[range.tag]} has ${rows.length} candidates in [${range.from}, ${range.to})`,
-        );
       let examined = 0;
       let fresh = 0;
-      for (const row of rows) {
-        if (!this.short(record)) break;
+      for (let i = range.from; i < range.to; i++) {
+        const next = await source.next();
+        if (next.done)
+          throw new Error(
+            `coverage: tag ${this.taxonomy.tags[range.tag]} has ${i - range.from} candidates in [${range.from}, ${range.to})`,
+          );
+        if (!this.short(record)) continue;
         examined++;
-        this.tagSets.collect(row.tags, []);
+        this.tagSets.collect(next.value.tags, []);
         const key = keyOf(this.tagSets.ids);
         if (this.keys.has(key)) continue;
         this.keys.add(key);
         for (const id of this.tagSets.ids) this.rows[id]++;
-        this.accepted.push({ tag: range.tag, row });
+        this.accepted.push(range.tag, next.value);
         fresh++;
       }
       record.candidates = range.to;
@@ -244,6 +295,8 @@ export class TagCoverage {
       record.lastExamined = examined;
       record.lastFresh = fresh;
     }
+    if (!(await source.next()).done)
+      throw new Error(`coverage: round ${this.rounds} has more candidates than it planned`);
     this.rounds++;
   }
 
@@ -251,18 +304,8 @@ export class TagCoverage {
    * The accepted top-ups as generated rows in the stable order (temperature index, then the
    * order they were accepted in, which is their row index).
    */
-  generatedRows(): GeneratedRow[] {
-    const rows = this.accepted.map(({ tag, row }, rowIndex) => ({
-      mode: Mode.coverage,
-      temperatureIndex: row.temperatureIndex,
-      temperature: row.temperature,
-      rowIndex,
-      sourceId: null,
-      seedTags: [tag],
-      generatedTags: Array.from(row.tags).slice(1),
-      originalTags: [],
-    }));
-    return rows.sort((a, b) => a.temperatureIndex - b.temperatureIndex || a.rowIndex - b.rowIndex);
+  *generatedRows(): Generator<GeneratedRow> {
+    yield* this.accepted.inStableOrder();
   }
 
   report(): CoverageReport {

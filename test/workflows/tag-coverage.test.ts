@@ -39,14 +39,14 @@ describe('tag coverage (ConceptCaps)', () => {
   });
 
   /** A small latent job: 3,000 rows over three temperatures, with minRowsPerTag. */
-  function config(name: string, chunkRows: number, maxParallelChunks: number) {
+  function config(name: string, chunkRows: number, maxParallelChunks: number, minRows = MIN_ROWS) {
     return conceptcapsConfig(name, dir, {
       generation: {
         temperatures: [0.5, 1, 2],
         seeded: { enabled: false },
         latent: { rows: 3000 },
         chunkRows,
-        minRowsPerTag: MIN_ROWS,
+        minRowsPerTag: minRows,
       },
       execution: { maxParallelChunks },
     });
@@ -135,5 +135,23 @@ print(json.dumps({"rows": len(rows), "ids": len({r["id"] for r in rows}), "modes
     );
     expect(parts.length).toBeGreaterThan(0);
     expect(parts.every((l) => l.event === 'reused')).toBe(true);
+  }, 300_000);
+
+  it('leaves every other row in its split: without the coverage rows it is the run without coverage', async () => {
+    const plain = await run(await config(`cc-plain-${randomUUID().slice(0, 8)}`, 1000, 4, 0));
+    expect(plain.coverage).toBeUndefined();
+    expect(plain.rowsUnique).toBe(result.rowsUnique - result.coverage!.rowsAdded);
+    const same = runPython<boolean>(
+      `
+import json, sys
+import datasets
+covered, plain = (datasets.load_dataset(p) for p in sys.argv[1:])
+print(json.dumps(all(
+    [r["id"] for r in covered[s] if r["mode"] != "coverage"] == [r["id"] for r in plain[s]]
+    for s in ("train", "validation", "test"))))
+`,
+      [fileURLToPath(result.target), fileURLToPath(plain.target)],
+    );
+    expect(same).toBe(true);
   }, 300_000);
 });

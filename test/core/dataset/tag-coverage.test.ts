@@ -62,18 +62,27 @@ describe('CoverageScan', () => {
   });
 });
 
+/** Candidates for each range (`make` gives a range's rows), range after range. */
+const roundOf = (
+  ranges: readonly CoverageRange[],
+  make: (range: CoverageRange) => CoverageCandidateRow[],
+) => ranges.flatMap(make);
+
 /** Merges one round whose candidates per tag are given (as many as its range asks, padded by repeats). */
-function mergeRound(
+async function mergeRound(
   coverage: TagCoverage,
   byTag: Record<number, number[][]>,
-): { ranges: CoverageRange[] } {
+): Promise<{ ranges: CoverageRange[] }> {
   const ranges = coverage.nextRanges();
-  coverage.merge(ranges, (range) => {
-    const given = byTag[range.tag] ?? [];
-    return Array.from({ length: range.to - range.from }, (_, i) =>
-      candidate(given[i] ?? given.at(-1) ?? [range.tag], i % 2),
-    );
-  });
+  await coverage.merge(
+    ranges,
+    roundOf(ranges, (range) => {
+      const given = byTag[range.tag] ?? [];
+      return Array.from({ length: range.to - range.from }, (_, i) =>
+        candidate(given[i] ?? given.at(-1) ?? [range.tag], i % 2),
+      );
+    }),
+  );
   return { ranges };
 }
 
@@ -89,11 +98,11 @@ describe('TagCoverage', () => {
     expect(coverage.tagsShort()).toBe(2);
   });
 
-  it('accepts new tag sets while the tag is short, counting every tag they hold', () => {
+  it('accepts new tag sets while the tag is short, counting every tag they hold', async () => {
     const scan = scanOf([[0, 3], ...Array(3).fill([1, 3, 4]), [1, 3]], 3);
     // Short: a (1 row), c (0 rows). [0, 3] is already in the dataset.
     const coverage = new TagCoverage(taxonomy, scan);
-    mergeRound(coverage, {
+    await mergeRound(coverage, {
       0: [
         [0, 3],
         [0, 4],
@@ -120,12 +129,12 @@ describe('TagCoverage', () => {
     expect(coverage.nextRanges()).toEqual([{ tag: 2, from: 16, to: 32 }]);
   });
 
-  it('gives a tag up when its last round gave nothing new, and says so', () => {
+  it('gives a tag up when its last round gave nothing new, and says so', async () => {
     // Every tag but c already has 5 rows; c has 1 ([2, 3]).
     const scan = scanOf([[2, 3], ...Array(5).fill([0, 1, 3, 4])], 5);
     const coverage = new TagCoverage(taxonomy, scan);
     // c's candidates: [2, 3] (in the dataset) and [2, 4], then [2, 4] over and over.
-    mergeRound(coverage, {
+    await mergeRound(coverage, {
       2: [
         [2, 3],
         [2, 4],
@@ -133,7 +142,9 @@ describe('TagCoverage', () => {
     });
     expect(coverage.report().tags[0]).toMatchObject({ tag: 'c', added: 1, after: 2 });
     // The next round: 2 × 3 / (1/16) = 96 candidates, all repeats.
-    expect(mergeRound(coverage, { 2: [[2, 4]] }).ranges).toEqual([{ tag: 2, from: 16, to: 112 }]);
+    expect((await mergeRound(coverage, { 2: [[2, 4]] })).ranges).toEqual([
+      { tag: 2, from: 16, to: 112 },
+    ]);
     expect(coverage.nextRanges()).toEqual([]);
     const [c] = coverage.report().tags;
     expect(c).toMatchObject({
@@ -149,7 +160,7 @@ describe('TagCoverage', () => {
     );
   });
 
-  it(`stops after ${COVERAGE_ROUNDS} rounds and names the tags still short`, () => {
+  it(`stops after ${COVERAGE_ROUNDS} rounds and names the tags still short`, async () => {
     // Genres to top up; 20 moods, each already in 50 rows, make every candidate's set new.
     const moods = Array.from({ length: 20 }, (_, k) => `m${k}`);
     const big = buildTaxonomy({ genre: ['g0', 'g1', 'g2'], mood: moods });
@@ -169,10 +180,13 @@ describe('TagCoverage', () => {
       const ranges = coverage.nextRanges();
       expect(ranges.map((r) => r.tag)).toEqual([0, 1, 2]);
       // Each range's first candidate is new, the rest repeat it: one row a tag a round.
-      coverage.merge(ranges, (range) => {
-        const first = newSet(range.tag);
-        return Array.from({ length: range.to - range.from }, () => candidate(first));
-      });
+      await coverage.merge(
+        ranges,
+        roundOf(ranges, (range) => {
+          const first = newSet(range.tag);
+          return Array.from({ length: range.to - range.from }, () => candidate(first));
+        }),
+      );
     }
     expect(coverage.nextRanges()).toEqual([]);
     const report = coverage.report();
@@ -190,16 +204,19 @@ describe('TagCoverage', () => {
     expect(report.tags[0].candidates).toBeGreaterThan(50 * 128);
   });
 
-  it('hands over its rows in the stable order, each seeded with the tag it tops up', () => {
+  it('hands over its rows in the stable order, each seeded with the tag it tops up', async () => {
     const scan = scanOf([], 2);
     const coverage = new TagCoverage(taxonomy, scan);
     const ranges = coverage.nextRanges();
-    coverage.merge(ranges, (range) =>
-      Array.from({ length: range.to - range.from }, (_, i) =>
-        candidate([range.tag, range.tag < 3 ? 3 + (i % 2) : i % 3], (range.tag + i) % 2),
+    await coverage.merge(
+      ranges,
+      roundOf(ranges, (range) =>
+        Array.from({ length: range.to - range.from }, (_, i) =>
+          candidate([range.tag, range.tag < 3 ? 3 + (i % 2) : i % 3], (range.tag + i) % 2),
+        ),
       ),
     );
-    const rows = coverage.generatedRows();
+    const rows = [...coverage.generatedRows()];
     expect(rows.length).toBe(coverage.rowsAdded);
     for (const row of rows) {
       expect(row.mode).toBe(Mode.coverage);
@@ -212,12 +229,16 @@ describe('TagCoverage', () => {
     expect(new Set(rows.map((r) => r.rowIndex)).size).toBe(rows.length);
   });
 
-  it('refuses candidates that do not continue the planned ranges', () => {
+  it('refuses candidates that do not continue the planned ranges', async () => {
     const coverage = new TagCoverage(taxonomy, scanOf([], 2));
     const ranges = coverage.nextRanges();
-    expect(() => coverage.merge(ranges, () => [])).toThrow(/tag a has 0 candidates in \[0, 16\)/);
-    expect(() => coverage.merge([{ tag: 0, from: 5, to: 9 }], () => [])).toThrow(
+    await expect(coverage.merge(ranges, [])).rejects.toThrow(/tag a has 0 candidates in \[0, 16\)/);
+    await expect(coverage.merge([{ tag: 0, from: 5, to: 9 }], [])).rejects.toThrow(
       /does not continue tag 0/,
+    );
+    const extra = Array.from({ length: 17 }, () => candidate([0, 3]));
+    await expect(coverage.merge([ranges[0]], extra)).rejects.toThrow(
+      /round 0 has more candidates than it planned/,
     );
   });
 });
