@@ -150,7 +150,11 @@ export async function coverTags(params: {
   }
   const progress = { round, rowsAdded: coverage.rowsAdded, tagsShort: coverage.tagsShort() };
   const ranges = coverage.nextRanges();
-  if (ranges.length > 0) return { ...progress, parts: planCoverageParts(round, ranges, chunkRows) };
+  if (ranges.length > 0) {
+    const parts = planCoverageParts(round, ranges, chunkRows);
+    logActivityEvent({ activity: 'coverTags', event: 'finish', round, parts: parts.length });
+    return { ...progress, parts };
+  }
 
   if (coverage.rowsAdded > 0) {
     const key = runKey(runId, RUN_FILES.coverageRows);
@@ -162,7 +166,7 @@ export async function coverTags(params: {
   logActivityEvent({
     activity: 'coverTags',
     event: 'finish',
-    rounds: report.rounds,
+    round,
     rowsAdded: report.rowsAdded,
   });
   const unreached = report.tags.filter((t) => !t.reached);

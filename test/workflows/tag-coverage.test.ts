@@ -122,10 +122,24 @@ print(json.dumps({"rows": len(rows), "ids": len({r["id"] for r in rows}), "modes
     );
   }, 300_000);
 
-  it('is byte-identical under another chunking, and a rerun reuses every top-up part', async () => {
-    const other = await run(await config(`cc-cover-${randomUUID().slice(0, 8)}`, 350, 2));
+  it('is byte-identical under another chunking and retries, and a rerun reuses every top-up part', async () => {
+    // Every coverage activity fails once and is retried.
+    process.env.TAGFLOW_FAULTS = 'coverTags,generateCoverage';
+    const retriedFrom = Date.now();
+    let other: RunResult;
+    try {
+      other = await run(await config(`cc-cover-${randomUUID().slice(0, 8)}`, 350, 2));
+    } finally {
+      delete process.env.TAGFLOW_FAULTS;
+    }
     expect(other.coverage).toEqual(result.coverage);
     expect(datasetDigest(other.target)).toEqual(datasetDigest(result.target));
+    const retried = readActivityLog(activityLog).filter((l) => l.at >= retriedFrom);
+    const coverage = ['coverTags', 'generateCoverage'];
+    for (const activity of coverage)
+      expect(retried.some((l) => l.activity === activity && l.attempt === 2)).toBe(true);
+    // Attempts 1 failed before doing anything.
+    expect(retried.some((l) => coverage.includes(l.activity) && l.attempt === 1)).toBe(false);
 
     const startedAt = Date.now();
     const again = await run(first);
