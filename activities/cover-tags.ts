@@ -6,6 +6,7 @@
 // dataset after dedupe's: split and evaluate read `datasetRowKeys`.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RunConfig } from '../core/config.js';
 import {
   type CoverageCandidateRow,
@@ -58,6 +59,7 @@ async function scanDataset(
   )) {
     for (let i = 0; i < view.length; i++)
       scan.add(view.tags('seed_tags', i), view.tags('generated_tags', i));
+    await nextTurn(); // lets the heartbeat timer run between batches
   }
   return scan;
 }
@@ -99,6 +101,7 @@ async function* roundCandidates(
       }
     }
     if (ranges.some((r) => r.next !== r.to)) throw new Error(`${path}: candidates missing`);
+    await nextTurn(); // lets the heartbeat timer run between parts
   }
 }
 

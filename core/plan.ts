@@ -138,7 +138,7 @@ export interface CoverageRange {
   to: number;
 }
 
-/** A part of a coverage round: candidate ranges of at most chunkRows rows, one Arrow file. */
+/** A part of a coverage round: candidate ranges of about chunkRows rows, one Arrow file. */
 export interface CoveragePart {
   round: number;
   ranges: CoverageRange[];
@@ -146,23 +146,31 @@ export interface CoveragePart {
   key: string;
 }
 
-/** A round's ranges cut into parts of at most `chunkRows` candidates (a tag's range may span parts). */
+/** Parts a coverage round is cut into at most: each is an activity in the run's own history. */
+export const MAX_COVERAGE_PARTS = 1000;
+
+/**
+ * A round's ranges cut into parts of `chunkRows` candidates (a tag's range may span parts), or
+ * of more when that would make more than MAX_COVERAGE_PARTS parts.
+ */
 export function planCoverageParts(
   round: number,
   ranges: readonly CoverageRange[],
   chunkRows: number,
 ): CoveragePart[] {
+  const total = ranges.reduce((n, r) => n + r.to - r.from, 0);
+  const partRows = Math.max(chunkRows, Math.ceil(total / MAX_COVERAGE_PARTS));
   const parts: CoverageRange[][] = [];
   let current: CoverageRange[] = [];
   let size = 0;
   for (const range of ranges) {
     for (let from = range.from; from < range.to; ) {
-      if (size === chunkRows) {
+      if (size === partRows) {
         parts.push(current);
         current = [];
         size = 0;
       }
-      const to = Math.min(range.to, from + chunkRows - size);
+      const to = Math.min(range.to, from + partRows - size);
       current.push({ tag: range.tag, from, to });
       size += to - from;
       from = to;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   chunkKey,
   latentRowsPerTemperature,
+  MAX_COVERAGE_PARTS,
   planChunkKeys,
   planConcepts,
   planCoverageParts,
@@ -189,5 +190,12 @@ describe('planCoverageParts', () => {
     expect(planCoverageParts(0, [], 40)).toEqual([]);
     // One big part holds everything.
     expect(planCoverageParts(0, ranges, 10_000)).toHaveLength(1);
+    // A huge round gets bigger parts rather than more than MAX_COVERAGE_PARTS of them.
+    const huge = Array.from({ length: 200 }, (_, tag) => ({ tag, from: 0, to: 100_003 }));
+    const big = planCoverageParts(1, huge, 5000);
+    expect(big).toHaveLength(MAX_COVERAGE_PARTS);
+    const sizes = big.map((p) => p.ranges.reduce((n, r) => n + r.to - r.from, 0));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(200 * 100_003);
+    expect(Math.max(...sizes)).toBe(Math.ceil((200 * 100_003) / MAX_COVERAGE_PARTS));
   });
 });
