@@ -13,7 +13,7 @@ import {
 import { runKey } from '../core/io/index.js';
 import { MODE_NAMES, Mode, scanGeneratedRows } from '../core/rows/index.js';
 import type { EvaluateSummary } from '../core/run-types.js';
-import type { DedupeReport } from './dedupe.js';
+import { datasetRowKeys } from './cover-tags.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES, runTagCorpus, runTaxonomy } from './run-inputs.js';
 
@@ -53,10 +53,9 @@ export async function evaluate(params: {
     // Keys the seeded yardstick's random baseline, so a rerun reports the same figures.
     seed: config.seed,
   });
-  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const tags = new Uint16Array(taxonomy.size);
   for await (const { view } of scanGeneratedRows(
-    deduped.outputs.map((k) => store.path(k)),
+    datasetRowKeys(store, runId, config).map((k) => store.path(k)),
     { checkOrder: false },
   )) {
     for (let i = 0; i < view.length; i++) {

@@ -3,11 +3,13 @@
 import type { Device, InferenceSettings } from '../core/generation/index.js';
 import { makeCalibrateTags } from './calibrate-tags.js';
 import { cleanupRun } from './cleanup-run.js';
+import { coverTags } from './cover-tags.js';
 import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
 import { evaluate } from './evaluate.js';
 import { fitCounts } from './fit-counts.js';
 import { makeGenerateConcepts } from './generate-concepts.js';
+import { makeGenerateCoverage } from './generate-coverage.js';
 import { makeGenerateLatentChunk } from './generate-latent.js';
 import { makeGenerateSeededChunk } from './generate-seeded.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -36,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     generateLatentChunk: makeGenerateLatentChunk(deps),
     generateConcepts: makeGenerateConcepts(deps),
     dedupe,
+    coverTags,
+    generateCoverage: makeGenerateCoverage(deps),
     split,
     evaluate,
     publish,

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunConfig } from '../core/config.js';
 import { describeCountModel } from '../core/counts/index.js';
-import type { CardGeneration, DatasetCardInfo } from '../core/dataset/index.js';
+import type { CardGeneration, CoverageReport, DatasetCardInfo } from '../core/dataset/index.js';
 import {
   buildRecipe,
   describeInputs,
@@ -23,6 +23,7 @@ import {
   type ModelPackMeta,
   readModelPackMeta,
 } from '../models/model-pack.js';
+import { coversTags } from './cover-tags.js';
 import type { DedupeReport } from './dedupe.js';
 import { REPORT_FILES } from './evaluate.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
@@ -110,6 +111,17 @@ export async function publish(params: {
     }
   }
 
+  // Tag coverage: the card's account, and the report beside the evaluation's.
+  let coverage: CoverageReport | undefined;
+  if (coversTags(config)) {
+    const key = runKey(runId, RUN_FILES.coverageReport);
+    coverage = store.readJson<CoverageReport>(key);
+    extraFiles.push({
+      path: `${REPORT_FILES.publishedBase}coverage.json`,
+      source: store.path(key),
+    });
+  }
+
   const concepts = conceptCardParts(config, runId, store, taxonomy);
   const dataset = datasetId(config);
   const recipe = buildRecipe({
@@ -164,6 +176,7 @@ export async function publish(params: {
       toolVersion: version,
       split: { ratios: validateSplitRatios(config.split), stratified: config.split.stratify },
       dedupeGroups: dedupeReport.groups,
+      ...(coverage ? { coverage } : {}),
       extraSections: [...extraSections, ...concepts.extraSections],
       extraFiles: [...extraFiles, ...concepts.extraFiles],
       extraConfigs: concepts.extraConfigs,

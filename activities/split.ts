@@ -9,7 +9,7 @@ import {
 } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import type { SplitSummary } from '../core/run-types.js';
-import type { DedupeReport } from './dedupe.js';
+import { datasetRowKeys } from './cover-tags.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
 
@@ -26,11 +26,10 @@ export async function split(params: {
   maybeFailAtStart('split');
   const { runId, config } = params;
   const store = artifactStore(config.artifacts);
-  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const outputDir = runKey(runId, RUN_FILES.split);
   store.remove(outputDir);
   const result = await splitGeneratedRows({
-    inputs: deduped.outputs.map((k) => store.path(k)),
+    inputs: datasetRowKeys(store, runId, config).map((k) => store.path(k)),
     outputDir: store.path(outputDir),
     seed: config.seed,
     ratios: validateSplitRatios(config.split),

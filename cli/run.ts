@@ -367,6 +367,16 @@ export function printRunResult(result: RunResult, print: (line: string) => void)
     `  rows: ${result.rowsGenerated} generated, ${result.rowsUnique} unique; ` +
       `train ${result.splits.train}, validation ${result.splits.validation}, test ${result.splits.test}`,
   );
+  if (result.coverage) {
+    const c = result.coverage;
+    const short = c.unreached.map((t) => `${t.tag} (${t.rows})`).join(', ');
+    print(
+      `  coverage: ${c.rowsAdded} rows added for ${c.tagsShort} tags under ${c.minRowsPerTag} rows; ` +
+        (short
+          ? `still short: ${short} (reasons in report/coverage.json)`
+          : 'every tag reached it'),
+    );
+  }
   if (result.evaluation) {
     const e = result.evaluation;
     print(

@@ -13,6 +13,11 @@ export const MAX_LATENT_ROWS = 1e10;
 /** Chunk activities per temperature: each adds events to its child's history (51,200 at most). */
 export const MAX_CHUNKS_PER_TEMPERATURE = 10_000;
 export const MAX_CHUNK_ROWS = 10_000_000;
+/**
+ * `generation.minRowsPerTag` at most: the coverage stage keeps up to this many tag sets per tag
+ * in memory to deduplicate top-up rows against.
+ */
+export const MAX_MIN_ROWS_PER_TAG = 10_000;
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];

@@ -14,6 +14,7 @@ import {
   MAX_CHUNK_ROWS,
   MAX_CHUNKS_PER_TEMPERATURE,
   MAX_LATENT_ROWS,
+  MAX_MIN_ROWS_PER_TAG,
   MAX_TEMPERATURE,
   MIN_TEMPERATURE,
   NOTEBOOK_TEMPERATURES,
@@ -153,6 +154,16 @@ export const RunConfigSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * Every taxonomy tag in at least this many rows of the dataset: rows conditioned on the
+         * tags short of it are added after dedupe (the coverage stage); 0: off.
+         */
+        minRowsPerTag: z
+          .number()
+          .int('must be a whole number')
+          .min(0, 'must be ≥ 0 (0 turns coverage off)')
+          .max(MAX_MIN_ROWS_PER_TAG, `must be ≤ ${MAX_MIN_ROWS_PER_TAG}`)
+          .default(0),
         batchSize: positiveInt.max(65_536).default(2048),
         chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).default(5000),
       })
@@ -165,6 +176,7 @@ export const RunConfigSchema = z
         calibration: { enabled: PRESETS.tagflow.calibration.enabled, steps: 8, rows: 16_384 },
         selection: PRESETS.tagflow.selection,
         countCoupling: PRESETS.tagflow.countCoupling,
+        minRowsPerTag: 0,
         batchSize: 2048,
         chunkRows: 5000,
       }),

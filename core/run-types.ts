@@ -1,7 +1,7 @@
 // Payloads between the workflow and its activities: small summaries and manifests only, never
 // rows. No Node imports here: workflow code imports these types.
 import type { RunConfig } from './config.js';
-import type { ConceptPart, PlannedChunk } from './plan.js';
+import type { ConceptPart, CoveragePart, PlannedChunk } from './plan.js';
 
 /** Every stage of a run, in order. */
 export const STAGES = [
@@ -11,6 +11,7 @@ export const STAGES = [
   'generate',
   'concepts',
   'dedupe',
+  'cover',
   'split',
   'evaluate',
   'publish',
@@ -90,6 +91,43 @@ export interface ConceptJob extends Omit<ChunkJob, 'chunk'> {
   part: ConceptPart;
 }
 
+/** What a coverage part needs: the job base, the run's temperatures, the part's candidate ranges. */
+export interface CoverageJob extends Omit<ChunkJob, 'chunk'> {
+  temperatures: number[];
+  part: CoveragePart;
+}
+
+export interface CoveragePartSummary {
+  key: string;
+  rows: number;
+  /** True when an earlier attempt or run had written the part: nothing was computed. */
+  reused: boolean;
+}
+
+/** What the coverage stage did: rows added, and the tags still short of minRowsPerTag. */
+export interface CoverageSummary {
+  minRowsPerTag: number;
+  rounds: number;
+  rowsAdded: number;
+  /** Tags short of minRowsPerTag after dedupe. */
+  tagsShort: number;
+  /** Of those, the tags still short in the dataset, with their rows. */
+  unreached: { tag: string; rows: number }[];
+}
+
+/** One call of the coverage stage's CPU step: the next round's parts, or (none left) the summary. */
+export interface CoverageStep {
+  /** The round the parts belong to. */
+  round: number;
+  parts: CoveragePart[];
+  /** Rows added by the rounds merged so far. */
+  rowsAdded: number;
+  /** Tags still short of minRowsPerTag. */
+  tagsShort: number;
+  /** Set once no round is left. */
+  summary?: CoverageSummary;
+}
+
 /** A concept part's rows and how its positives' co-occurrence compares with the corpus's. */
 export interface ConceptPartSummary {
   key: string;
@@ -138,7 +176,7 @@ export interface TemperatureSummary {
 }
 
 export interface GroupCount {
-  mode: 'seeded' | 'latent';
+  mode: 'seeded' | 'latent' | 'coverage';
   temperatureIndex: number;
   temperature: number;
   rowsIn: number;
@@ -176,6 +214,8 @@ export interface RunResult {
   rowsUnique: number;
   splits: SplitSummary['counts'];
   evaluation?: EvaluateSummary['overall'];
+  /** When the run tops up rare tags (generation.minRowsPerTag): rowsUnique includes the rows added. */
+  coverage?: CoverageSummary;
   publish: PublishSummary;
 }
 
@@ -196,6 +236,8 @@ export interface RunProgress {
   rowsGenerated: number;
   rowsPlanned: number;
   temperatures: TemperatureProgress[];
+  /** The coverage stage so far: its round, the rows it added, the tags still short. */
+  coverage?: { round: number; rowsAdded: number; tagsShort: number };
   result?: RunResult;
 }
 

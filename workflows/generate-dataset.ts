@@ -3,7 +3,8 @@
 // of rows), each running its chunks with a concurrency limit. Payloads are small summaries;
 // rows live in the artifact store.
 //
-//   train? → load → counts → generate (children) → dedupe → split ∥ evaluate? → publish
+//   train? → load → counts → generate (children) → concepts? → dedupe → cover? →
+//   split ∥ evaluate? → publish
 import {
   ApplicationFailure,
   CancellationScope,
@@ -24,6 +25,7 @@ import { planConcepts, planRunGeneration, type TemperaturePlan } from '../core/p
 import {
   type ChunkDone,
   type ChunkJob,
+  type CoverageSummary,
   chunkJobBase,
   type RunInput,
   type RunProgress,
@@ -227,6 +229,33 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
 
     const catalogueRows = loaded.catalogue.rows;
     const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
+    // generation.minRowsPerTag: top-up rows for rare tags join the deduplicated rows.
+    const minRowsPerTag = config.generation.minRowsPerTag ?? 0;
+    let coverage: CoverageSummary | undefined;
+    if (minRowsPerTag > 0) {
+      coverage = await stage('cover', async () => {
+        let step = await cpu.coverTags({ runId, config, round: 0 });
+        for (;;) {
+          progress.coverage = {
+            round: step.round,
+            rowsAdded: step.rowsAdded,
+            tagsShort: step.tagsShort,
+          };
+          if (step.summary) return step.summary;
+          await mapWithConcurrency(step.parts, config.execution.maxParallelChunks, (part) =>
+            gpu.generateCoverage({
+              ...jobBase,
+              temperatures: config.generation.temperatures,
+              part,
+            }),
+          );
+          step = await cpu.coverTags({ runId, config, round: step.round + 1 });
+        }
+      });
+    } else {
+      progress.stages.cover = 'skipped';
+    }
+    const rowsUnique = deduped.rowsOut + (coverage?.rowsAdded ?? 0);
     // Split and evaluate both read only dedupe's output: they run side by side.
     if (!config.evaluate.enabled) progress.stages.evaluate = 'skipped';
     const [split, evaluation] = await Promise.all([
@@ -252,9 +281,10 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       runId,
       target: published.target,
       rowsGenerated,
-      rowsUnique: deduped.rowsOut,
+      rowsUnique,
       splits: split.counts,
       evaluation,
+      ...(coverage ? { coverage } : {}),
       publish: published,
     };
     progress.stage = 'done';

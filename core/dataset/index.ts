@@ -1,4 +1,6 @@
+export * from './card-markdown.js';
 export * from './concept-table.js';
+export * from './coverage-card.js';
 export * from './dataset-card.js';
 export * from './dataset-csv.js';
 export * from './dataset-files.js';
@@ -14,5 +16,6 @@ export * from './recipe.js';
 export * from './recipe-inputs.js';
 export * from './split.js';
 export * from './surrogate-id.js';
+export * from './tag-coverage.js';
 export * from './utf8-columns.js';
 export * from './verify-dataset.js';

@@ -203,6 +203,30 @@ describe('bad config and flags', () => {
       inWorkflow: false,
     },
     {
+      what: 'a negative minRowsPerTag',
+      changes: () => ({ generation: { minRowsPerTag: -5 } }),
+      message: invalid('generation.minRowsPerTag', /must be ≥ 0 \(0 turns coverage off\)/),
+      inWorkflow: false,
+    },
+    {
+      what: 'a fractional minRowsPerTag',
+      changes: () => ({ generation: { minRowsPerTag: 12.5 } }),
+      message: invalid('generation.minRowsPerTag', 'must be a whole number'),
+      inWorkflow: false,
+    },
+    {
+      what: 'a minRowsPerTag above the bound',
+      changes: () => ({ generation: { minRowsPerTag: 1_000_000 } }),
+      message: invalid('generation.minRowsPerTag', 'must be ≤ 10000'),
+      inWorkflow: false,
+    },
+    {
+      what: 'a minRowsPerTag that is not a number',
+      changes: () => ({ generation: { minRowsPerTag: 'all' } }),
+      message: invalid('generation.minRowsPerTag', /.*expected number/),
+      inWorkflow: false,
+    },
+    {
       what: '0 calibration steps',
       changes: () => ({ generation: { calibration: { steps: 0 } } }),
       message: invalid('generation.calibration.steps', 'must be > 0'),

@@ -73,6 +73,19 @@ describe('parseRunConfig', () => {
     ).toMatch(/generation: enable seeded or latent generation/);
   });
 
+  it('leaves tag coverage off under both presets and bounds minRowsPerTag', () => {
+    expect(parseRunConfig(minimal).generation.minRowsPerTag).toBe(0);
+    expect(parseRunConfig({ ...minimal, preset: 'notebook' }).generation.minRowsPerTag).toBe(0);
+    expect(
+      parseRunConfig({ ...minimal, generation: { minRowsPerTag: 250 } }).generation.minRowsPerTag,
+    ).toBe(250);
+    const bad = (minRowsPerTag: unknown) => issues({ ...minimal, generation: { minRowsPerTag } });
+    expect(bad(-1)).toContain('  generation.minRowsPerTag: must be ≥ 0 (0 turns coverage off)');
+    expect(bad(2.5)).toContain('  generation.minRowsPerTag: must be a whole number');
+    expect(bad(10_001)).toContain('  generation.minRowsPerTag: must be ≤ 10000');
+    expect(bad('lots')).toMatch(/ {2}generation\.minRowsPerTag: .*number/);
+  });
+
   it('refuses params-mode counts with a non-positive mean', () => {
     expect(
       issues({
