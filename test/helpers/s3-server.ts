@@ -19,6 +19,8 @@ export interface S3TestServer {
   endpoint: string;
   /** The variables that point the AWS SDK at this server. */
   env: Record<string, string>;
+  /** The server's request log so far (one line per request: `"PUT /bucket/key HTTP/1.1" 200`). */
+  log(): string;
   /** Creates a bucket with a fresh name (or `name`) and returns its name. */
   createBucket(name?: string): Promise<string>;
   stop(): Promise<void>;
@@ -85,13 +87,13 @@ export async function startS3Server(options: { auth?: boolean } = {}): Promise<S
   );
   let output = '';
   const keep = (d: Buffer) => {
-    output = (output + d).slice(-4000);
+    output = (output + d).slice(-2_000_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
-    await waitForServer(endpoint, child, () => output);
+    await waitForServer(endpoint, child, () => output.slice(-4000));
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -100,6 +102,7 @@ export async function startS3Server(options: { auth?: boolean } = {}): Promise<S
   return {
     endpoint,
     env,
+    log: () => output,
     async createBucket(name = `tagflow-${randomUUID().slice(0, 12)}`) {
       const response = await fetch(`${endpoint}/${name}`, { method: 'PUT' });
       if (!response.ok) throw new Error(`cannot create bucket ${name}: ${await response.text()}`);
