@@ -3,7 +3,7 @@
 // publishes, a chunk killed part-way resumes on another worker (another cache) from the parts
 // in the bucket, and a finished chunk is reused.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -79,8 +79,37 @@ describe('activities on an S3 artifact store', () => {
     await verifyPublished(target, { print: (l) => lines.push(l) });
     expect(lines).toEqual([`verified: ${keys.length - 1} files`]);
 
-    const runs = await listRunFolders(artifactStore(remote.config.artifacts));
+    const store = artifactStore(remote.config.artifacts);
+    const runs = await listRunFolders(store);
     expect(runs.find((r) => r.runId === remote.runId)?.published).toBe(target);
+    // After a cancelled run (or with keepArtifacts: false) the run's objects go, the dataset stays.
+    await inActivity(activities.cleanupRun, [{ runId: remote.runId, config: remote.config }]);
+    expect((await listRunFolders(store)).map((r) => r.runId)).not.toContain(remote.runId);
+    expect(await dataset.list('')).toHaveLength(keys.length);
+  }, 120_000);
+
+  it('generate with a model pack kept in the store, as a trained pack is, from the cache', async () => {
+    switchWorker('pack');
+    const run = await demoRunThrough('counts', { artifacts: `s3://${bucket}/packs` });
+    const store = artifactStore(run.config.artifacts);
+    const packKey = runKey(run.runId, 'model');
+    cpSync(run.config.model.pack, store.writePath(packKey), { recursive: true });
+    await store.commit(packKey);
+    const [chunk] = planRunGeneration(run.config.generation, run.loaded!.catalogue.rows).flatMap(
+      (t) => t.chunks,
+    );
+    const base = { ...chunkJobBase(run.runId, run.config), chunk };
+    const fromFolder = await inActivity(activities.generateSeededChunk, [base]);
+    const onS3 = {
+      ...base,
+      modelPack: store.location(packKey),
+      chunk: { ...chunk, key: `s3-${chunk.key}` },
+    };
+    expect(onS3.modelPack).toBe(`s3://${bucket}/packs/runs/${run.runId}/model`);
+    switchWorker('pack-b');
+    const fromS3 = await inActivity(activities.generateSeededChunk, [onS3]);
+    expect(fromS3.sha256).toBe(fromFolder.sha256);
+    expect(readdirSync(join(process.env.TAGFLOW_CACHE_DIR!))).toHaveLength(1);
   }, 120_000);
 
   it('resume a chunk on another worker from the parts in the bucket, and reuse a finished one', async () => {
