@@ -89,7 +89,7 @@ export async function evaluate(params: {
     outDir: store.writePath(chartsKey),
     onWarning: (message) => log.warn(message),
   });
-  if (charts.length > 0) await store.commit(chartsKey);
+  await store.commit(chartsKey);
   const markdown = evaluationMarkdown(report, charts, {
     chartBase: `${REPORT_FILES.publishedBase}${REPORT_FILES.charts}/`,
   });

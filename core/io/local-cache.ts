@@ -9,8 +9,9 @@
 // needs all of its inputs at once.
 //
 // Each process works in its own folder (`p<pid>-<random>`) under the cache root, so that
-// processes sharing a root never evict each other's files; the folders of processes that are
-// gone are removed when a new one starts.
+// processes sharing a root never evict each other's files; a process removes its folder when
+// it exits, and the folders of processes killed before they could are removed when a new one
+// starts.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -99,6 +100,9 @@ export class FileCache {
     }
     this.dir = join(root, `p${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(join(this.dir, 'objects'), { recursive: true });
+    // A process that exits normally takes its folder along; a killed one's goes at the next start.
+    const dir = this.dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
 
   /** Where the cached file of `id` (a relative path, `<bucket>/<key>`) lives. */

@@ -175,7 +175,7 @@ export class S3ArtifactStore implements ArtifactStore {
     try {
       isFolder = statSync(base).isDirectory();
     } catch {
-      throw new Error(`${this.bucket.description}: nothing was written for ${key} at ${base}`);
+      return; // nothing written (a stage with no output files): nothing to upload, as locally
     }
     const files = isFolder ? filesUnder(base) : [base];
     await eachLimited(files, TRANSFERS, async (file) => {
