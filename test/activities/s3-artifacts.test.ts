@@ -13,16 +13,18 @@ import type { ChunkHeartbeat } from '../../activities/chunk-runner.js';
 import { evaluate } from '../../activities/evaluate.js';
 import { artifactStore, clearRunInputCaches } from '../../activities/run-inputs.js';
 import { verifyPublished } from '../../cli/verify.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../core/errors.js';
 import { listRunFolders, runKey, S3Bucket } from '../../core/io/index.js';
 import { planRunGeneration } from '../../core/plan.js';
 import { type ChunkJob, chunkJobBase } from '../../core/run-types.js';
+import { freePort } from '../../infra/dev-server.js';
 import {
   activities,
   demoRunThrough,
   inActivity,
   publishDemoRun,
 } from '../helpers/demo-activities.js';
-import { tempDir } from '../helpers/pipeline.js';
+import { demoConfig, tempDir } from '../helpers/pipeline.js';
 import { useS3Server } from '../helpers/s3-server.js';
 
 const s3 = useS3Server();
@@ -45,6 +47,36 @@ function switchWorker(name: string) {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('activities on an S3 artifact store', () => {
+  it('fail the first stage for good on a missing bucket, and retryably on an unreachable endpoint', async () => {
+    const dir = tempDir('s3-prepare');
+    const missing = demoConfig('prepare-missing', dir, {
+      artifacts: 's3://tagflow-missing-bucket/artifacts',
+    });
+    const gone = await inActivity(activities.prepareRun, [
+      { runId: 'prepare-missing', config: missing },
+    ]).catch((e) => e);
+    expect(NON_RETRYABLE_ERROR_TYPES).toContain(gone.name);
+    expect(gone.message).toMatch(/bucket "tagflow-missing-bucket" does not exist/);
+
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${await freePort()}`;
+    try {
+      const config = demoConfig('prepare-down', dir, {
+        artifacts: `s3://${bucket}/unreachable`,
+      });
+      const down = await inActivity(activities.prepareRun, [
+        { runId: 'prepare-down', config },
+      ]).catch((e) => e);
+      expect(NON_RETRYABLE_ERROR_TYPES).not.toContain(down.name);
+      expect(down.message).toMatch(
+        /cannot write .* at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_S3\): .*ECONNREFUSED/,
+      );
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = endpoint;
+      clearRunInputCaches();
+    }
+  });
+
   it('publish to S3 the dataset a run on local folders publishes', async () => {
     const local = await demoRunThrough('split');
     await inActivity(evaluate, [{ runId: local.runId, config: local.config }]);
