@@ -72,6 +72,18 @@ interface Entry {
   pins: number;
 }
 
+// A process that exits normally takes its folders along (one hook for all of them); a killed
+// one's go when the next process starts.
+const ownFolders = new Set<string>();
+function removeOnExit(dir: string): void {
+  if (ownFolders.size === 0) {
+    process.once('exit', () => {
+      for (const d of ownFolders) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  ownFolders.add(dir);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -100,9 +112,7 @@ export class FileCache {
     }
     this.dir = join(root, `p${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(join(this.dir, 'objects'), { recursive: true });
-    // A process that exits normally takes its folder along; a killed one's goes at the next start.
-    const dir = this.dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    removeOnExit(this.dir);
   }
 
   /** Where the cached file of `id` (a relative path, `<bucket>/<key>`) lives. */
