@@ -92,10 +92,19 @@ export async function startS3Server(options: { auth?: boolean } = {}): Promise<S
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // SIGTERM to the guard, which passes it on (and escalates to SIGKILL itself): a SIGKILL
+  // would end the guard alone and leave the server running.
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const last = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(last);
+  };
   try {
     await waitForServer(endpoint, child, () => output.slice(-4000));
   } catch (err) {
-    child.kill('SIGKILL');
+    await stop();
     throw err;
   }
   const env = s3TestEnv(endpoint);
@@ -108,13 +117,7 @@ export async function startS3Server(options: { auth?: boolean } = {}): Promise<S
       if (!response.ok) throw new Error(`cannot create bucket ${name}: ${await response.text()}`);
       return name;
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop,
   };
 }
 
