@@ -16,7 +16,14 @@ import {
   encodeCoverageScan,
   TagCoverage,
 } from '../core/dataset/index.js';
-import { type ArtifactStore, runKey, tempPathFor, writeArrowFile } from '../core/io/index.js';
+import {
+  type ArtifactStore,
+  releasing,
+  runKey,
+  tempPathFor,
+  withLocalCopies,
+  writeArrowFile,
+} from '../core/io/index.js';
 import { type CoveragePart, planCoverageParts } from '../core/plan.js';
 import {
   GENERATED_ROWS_SCHEMA,
@@ -35,10 +42,14 @@ export function coversTags(config: RunConfig): boolean {
 }
 
 /** The dataset's generated-row files in the stable order: dedupe's, then the top-up rows. */
-export function datasetRowKeys(store: ArtifactStore, runId: string, config: RunConfig): string[] {
-  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
+export async function datasetRowKeys(
+  store: ArtifactStore,
+  runId: string,
+  config: RunConfig,
+): Promise<string[]> {
+  const deduped = await store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   if (!coversTags(config)) return deduped.outputs;
-  const coverage = store.readJson<CoverageReport>(runKey(runId, RUN_FILES.coverageReport));
+  const coverage = await store.readJson<CoverageReport>(runKey(runId, RUN_FILES.coverageReport));
   // The top-up rows' file is written only when there are rows.
   return coverage.rowsAdded > 0
     ? [...deduped.outputs, runKey(runId, RUN_FILES.coverageRows)]
@@ -51,11 +62,12 @@ async function scanDataset(
   tags: number,
   minRows: number,
 ): Promise<CoverageScan> {
-  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
+  const deduped = await store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const scan = new CoverageScan(tags, minRows);
-  for await (const { view } of scanGeneratedRows(
-    deduped.outputs.map((k) => store.path(k)),
-    { checkOrder: false },
+  const inputs = await store.readLocal(deduped.outputs);
+  for await (const { view } of releasing(
+    inputs,
+    scanGeneratedRows(inputs.paths, { checkOrder: false }),
   )) {
     for (let i = 0; i < view.length; i++)
       scan.add(view.tags('seed_tags', i), view.tags('generated_tags', i));
@@ -78,10 +90,14 @@ async function* roundCandidates(
   parts: readonly CoveragePart[],
 ): AsyncGenerator<CoverageCandidateRow> {
   for (const part of parts) {
-    const path = store.path(runKey(runId, part.key));
+    const copies = await store.readLocal([runKey(runId, part.key)]);
+    const [path] = copies.paths;
     const ranges = part.ranges.map((r) => ({ ...r, next: r.from }));
     let range = 0;
-    for await (const { view } of scanGeneratedRows([path], { checkOrder: false })) {
+    for await (const { view } of releasing(
+      copies,
+      scanGeneratedRows([path], { checkOrder: false }),
+    )) {
       for (let i = 0; i < view.length; i++) {
         while (range < ranges.length && ranges[range].next === ranges[range].to) range++;
         const expected = ranges[range];
@@ -132,15 +148,18 @@ export async function coverTags(params: {
   const { runId, config, round } = params;
   const store = artifactStore(config.artifacts);
   const taxonomy = runTaxonomy(config.taxonomy);
-  const scanPath = store.path(runKey(runId, RUN_FILES.coverageScan));
+  const scanKey = runKey(runId, RUN_FILES.coverageScan);
   let scan: CoverageScan;
   if (round === 0) {
-    store.remove(runKey(runId, RUN_FILES.coverageRows));
-    store.remove(runKey(runId, RUN_FILES.coverageReport));
+    await store.remove(runKey(runId, RUN_FILES.coverageRows));
+    await store.remove(runKey(runId, RUN_FILES.coverageReport));
     scan = await scanDataset(store, runId, taxonomy.size, config.generation.minRowsPerTag);
-    writeFileAtomically(scanPath, encodeCoverageScan(scan));
+    writeFileAtomically(store.writePath(scanKey), encodeCoverageScan(scan));
+    await store.commit(scanKey);
   } else {
-    scan = decodeCoverageScan(readFileSync(scanPath), scanPath);
+    scan = await withLocalCopies(store, [scanKey], ([path]) =>
+      decodeCoverageScan(readFileSync(path), store.location(scanKey)),
+    );
   }
   const coverage = new TagCoverage(taxonomy, scan);
   const chunkRows = config.generation.chunkRows;
@@ -162,10 +181,16 @@ export async function coverTags(params: {
   if (coverage.rowsAdded > 0) {
     const key = runKey(runId, RUN_FILES.coverageRows);
     const batches = inBatches(coverage.generatedRows(), coverage.rowsAdded);
-    await writeArrowFile(store.path(key), GENERATED_ROWS_SCHEMA, batches, key);
+    const manifest = await writeArrowFile(
+      store.writePath(key),
+      GENERATED_ROWS_SCHEMA,
+      batches,
+      key,
+    );
+    await store.commit(key, manifest.sha256);
   }
   const report = coverage.report();
-  store.writeJson(runKey(runId, RUN_FILES.coverageReport), report);
+  await store.writeJson(runKey(runId, RUN_FILES.coverageReport), report);
   logActivityEvent({
     activity: 'coverTags',
     event: 'finish',

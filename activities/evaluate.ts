@@ -10,7 +10,7 @@ import {
   renderEvaluationCharts,
   TagSetEvaluator,
 } from '../core/evaluation/index.js';
-import { runKey } from '../core/io/index.js';
+import { releasing, runKey } from '../core/io/index.js';
 import { MODE_NAMES, Mode, scanGeneratedRows } from '../core/rows/index.js';
 import type { EvaluateSummary } from '../core/run-types.js';
 import { datasetRowKeys } from './cover-tags.js';
@@ -54,9 +54,10 @@ export async function evaluate(params: {
     seed: config.seed,
   });
   const tags = new Uint16Array(taxonomy.size);
-  for await (const { view } of scanGeneratedRows(
-    datasetRowKeys(store, runId, config).map((k) => store.path(k)),
-    { checkOrder: false },
+  const inputs = await store.readLocal(await datasetRowKeys(store, runId, config));
+  for await (const { view } of releasing(
+    inputs,
+    scanGeneratedRows(inputs.paths, { checkOrder: false }),
   )) {
     for (let i = 0; i < view.length; i++) {
       const seeds = view.tags('seed_tags', i);
@@ -78,24 +79,28 @@ export async function evaluate(params: {
   }
   const report = evaluator.report();
   const reportKey = runKey(runId, RUN_FILES.report);
-  store.remove(reportKey);
-  store.writeJson(`${reportKey}/${REPORT_FILES.metrics}`, report);
+  await store.remove(reportKey);
+  await store.writeJson(`${reportKey}/${REPORT_FILES.metrics}`, report);
+  const chartsKey = `${reportKey}/${REPORT_FILES.charts}`;
   const charts = await renderEvaluationCharts({
     report,
     taxonomy,
-    outDir: store.path(`${reportKey}/${REPORT_FILES.charts}`),
+    outDir: store.writePath(chartsKey),
     onWarning: (message) => log.warn(message),
   });
+  await store.commit(chartsKey);
   const markdown = evaluationMarkdown(report, charts, {
     chartBase: `${REPORT_FILES.publishedBase}${REPORT_FILES.charts}/`,
   });
-  writeFileSync(store.path(`${reportKey}/${REPORT_FILES.markdown}`), markdown);
+  const markdownKey = `${reportKey}/${REPORT_FILES.markdown}`;
+  writeFileSync(store.writePath(markdownKey), markdown);
+  await store.commit(markdownKey);
   // What publish copies into the dataset, relative to the report folder.
   const files = [
     REPORT_FILES.metrics,
     ...charts.flatMap((c) => Object.values(c.files).map((f) => `${REPORT_FILES.charts}/${f}`)),
   ];
-  store.writeJson(`${reportKey}/${REPORT_FILES.manifest}`, files);
+  await store.writeJson(`${reportKey}/${REPORT_FILES.manifest}`, files);
   logActivityEvent({ activity: 'evaluate', event: 'finish' });
   const o = report.overall;
   return {

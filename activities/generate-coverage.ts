@@ -14,7 +14,7 @@ import { GENERATED_ROWS_SCHEMA, GeneratedRowsBuilder, Mode } from '../core/rows/
 import type { CoverageJob, CoveragePartSummary } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { tagBias } from './latent-setup.js';
-import { artifactStore, runCountModel, runTaxonomy } from './run-inputs.js';
+import { artifactStore, runCountModel, runTaxonomy, withModelPack } from './run-inputs.js';
 
 const EMPTY: number[] = [];
 
@@ -24,19 +24,21 @@ export function makeGenerateCoverage(inference: InferenceSettings) {
     const store = artifactStore(job.artifacts);
     const key = runKey(job.runId, job.part.key);
     const rows = job.part.ranges.reduce((n, r) => n + r.to - r.from, 0);
-    if (store.exists(key)) {
+    if (await store.exists(key)) {
       logActivityEvent({ activity: 'generateCoverage', key: job.part.key, event: 'reused' });
       return { key: job.part.key, rows, reused: true };
     }
     logActivityEvent({ activity: 'generateCoverage', key: job.part.key, event: 'start' });
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
+    const runner = await withModelPack(job.modelPack, (packDir) =>
+      loadVaeSession({ ...inference, packDir, taxonomy }),
+    );
     const biases = await Promise.all(
       job.temperatures.map((temperature, temperatureIndex) =>
         tagBias({ ...job, chunk: { temperatureIndex, temperature } }, runner, taxonomy, store),
       ),
     );
-    const counts = countSampler(runCountModel(store, job.runId));
+    const counts = countSampler(await runCountModel(store, job.runId));
     const batches = [];
     for (const range of job.part.ranges) {
       const candidates = await generateCoverageRows({
@@ -66,7 +68,13 @@ export function makeGenerateCoverage(inference: InferenceSettings) {
       }
       batches.push(builder.finish());
     }
-    const manifest = await writeArrowFile(store.path(key), GENERATED_ROWS_SCHEMA, batches, key);
+    const manifest = await writeArrowFile(
+      store.writePath(key),
+      GENERATED_ROWS_SCHEMA,
+      batches,
+      key,
+    );
+    await store.commit(key, manifest.sha256);
     logActivityEvent({
       activity: 'generateCoverage',
       key: job.part.key,

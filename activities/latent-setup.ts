@@ -53,7 +53,7 @@ export async function latentSetup(
   taxonomy: Taxonomy,
   store: ArtifactStore,
 ) {
-  const model = runCountModel(store, job.runId);
+  const model = await runCountModel(store, job.runId);
   const counts = countSampler(model);
   const { temperatureIndex, temperature } = job.chunk;
   const coupledCounts =
@@ -95,19 +95,19 @@ const pendingCalibrations = new Map<string, Promise<TagCalibration>>();
  * workflow fits it before the temperature's chunks; a chunk that finds none fits it too (the
  * result is a pure function of the job, so a race writes the same file).
  */
-export function ensureTagCalibration(
+export async function ensureTagCalibration(
   job: LatentJob,
   runner: VaeSession,
   taxonomy: Taxonomy,
   store: ArtifactStore,
 ): Promise<TagCalibration> {
   const key = calibrationKey(job.runId, job.chunk.temperatureIndex);
-  if (store.exists(key)) return Promise.resolve(store.readJson<TagCalibration>(key));
-  const id = `${store.path(key)}`;
+  if (await store.exists(key)) return store.readJson<TagCalibration>(key);
+  const id = store.location(key);
   let pending = pendingCalibrations.get(id);
   if (!pending) {
-    pending = fitTagCalibration(job, runner, taxonomy, store).then((calibration) => {
-      store.writeJson(key, calibration);
+    pending = fitTagCalibration(job, runner, taxonomy, store).then(async (calibration) => {
+      await store.writeJson(key, calibration);
       return calibration;
     });
     pendingCalibrations.set(id, pending);

@@ -1,5 +1,4 @@
 // Stage 6: seeded, deterministic train / validation / test split of the unique rows.
-import { relative } from 'node:path';
 import type { RunConfig } from '../core/config.js';
 import {
   SPLIT_NAMES,
@@ -27,22 +26,24 @@ export async function split(params: {
   const { runId, config } = params;
   const store = artifactStore(config.artifacts);
   const outputDir = runKey(runId, RUN_FILES.split);
-  store.remove(outputDir);
+  await store.remove(outputDir);
+  const inputs = await store.readLocal(await datasetRowKeys(store, runId, config));
   const result = await splitGeneratedRows({
-    inputs: datasetRowKeys(store, runId, config).map((k) => store.path(k)),
-    outputDir: store.path(outputDir),
+    inputs: inputs.paths,
+    outputDir: store.writePath(outputDir),
     seed: config.seed,
     ratios: validateSplitRatios(config.split),
     stratify: config.split.stratify,
-  });
-  const key = (path: string) => relative(store.root, path).split('\\').join('/');
+  }).finally(inputs.release);
+  await store.commit(outputDir);
+  const key = (path: string) => store.keyOf(path);
   const report: SplitReport = {
     counts: result.counts,
     outputs: Object.fromEntries(
       SPLIT_NAMES.map((s) => [s, result.outputs[s].map((m) => key(m.path))]),
     ) as SplitReport['outputs'],
   };
-  store.writeJson(runKey(runId, RUN_FILES.splitReport), report);
+  await store.writeJson(runKey(runId, RUN_FILES.splitReport), report);
   logActivityEvent({ activity: 'split', event: 'finish', counts: result.counts });
   return { counts: result.counts };
 }

@@ -8,6 +8,7 @@ import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '
 import { Command, InvalidArgumentError } from 'commander';
 import { loadRunConfig, type RunConfig, type RunConfigInput } from '../core/config.js';
 import type { RunInput, RunResult } from '../core/run-types.js';
+import { isS3Url, parseS3Url } from '../core/s3-url.js';
 import {
   connectionSettingsFromEnv,
   type TemporalConnectionSettings,
@@ -155,7 +156,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   if (options.seed !== undefined) overrides.seed = options.seed;
   const config: RunConfig = loadRunConfig(options.config, overrides);
   if (options.target) {
-    config.output.target = /^(hf|file):\/\//.test(options.target)
+    config.output.target = /^(hf|file|s3):\/\//.test(options.target)
       ? options.target
       : pathToFileURL(resolve(options.target)).href;
   }
@@ -313,11 +314,19 @@ function deviceOption(value: string): 'cpu' | 'cuda' {
   return value;
 }
 
-/** A target URI (file:// or hf://datasets/) or a plain folder; any other scheme is refused. */
+/** A target URI (file://, hf://datasets/, s3://) or a plain folder; other schemes are refused. */
 function targetOption(value: string): string {
+  if (isS3Url(value)) {
+    try {
+      parseS3Url(value, '--target');
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message.replace(/^--target: /, ''));
+    }
+    return value;
+  }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) && !/^(file|hf):\/\//.test(value))
     throw new InvalidArgumentError(
-      'expected file://<dir>, hf://datasets/<owner>/<name> or a folder',
+      'expected file://<dir>, hf://datasets/<owner>/<name>, s3://<bucket>/<prefix> or a folder',
     );
   return value;
 }
@@ -337,7 +346,7 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option('--seed <n>', 'override the seed', seedOption)
     .option(
       '--target <uri>',
-      'override the output target (file://<dir>, a folder, or hf://datasets/<owner>/<name>)',
+      'override the output target (file://<dir>, a folder, hf://datasets/<owner>/<name> or s3://<bucket>/<prefix>)',
       targetOption,
     )
     .option('--no-progress', 'print stage changes instead of live progress bars')

@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { LocalArtifactStore, listRunFolders, removeRunFolders } from '../core/io/index.js';
+import { listRunFolders, openArtifactStore, removeRunFolders } from '../core/io/index.js';
+import { isS3Url } from '../core/s3-url.js';
 
 const DEFAULT_ARTIFACTS = '.tagflow/artifacts';
 
@@ -18,16 +19,21 @@ function size(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-const store = (artifacts: string) => new LocalArtifactStore(resolve(artifacts));
+/** A folder (relative to the working folder) or s3://<bucket>/<prefix>. */
+const store = (artifacts: string) =>
+  openArtifactStore(isS3Url(artifacts) ? artifacts : resolve(artifacts));
+const ARTIFACTS_HELP =
+  'the artifact store: a folder or s3://<bucket>/<prefix> (config `artifacts`)';
 
 export function runsCommand(print: (line: string) => void): Command {
   return new Command('runs')
     .description('list the runs in the artifact store: state, size of their intermediates')
-    .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
-    .action((options: { artifacts: string }) => {
-      const runs = listRunFolders(store(options.artifacts));
+    .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
+    .action(async (options: { artifacts: string }) => {
+      const artifacts = store(options.artifacts);
+      const runs = await listRunFolders(artifacts);
       if (runs.length === 0) {
-        print(`no runs in ${resolve(options.artifacts)}`);
+        print(`no runs in ${artifacts.root}`);
         return;
       }
       for (const r of runs) {
@@ -50,13 +56,13 @@ export function cleanCommand(print: (line: string) => void): Command {
     .description("remove runs' intermediates from the artifact store (published datasets stay)")
     .argument('[runs...]', 'run names')
     .option('--finished', 'every published run')
-    .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
-    .action((runs: string[], options: { finished?: boolean; artifacts: string }) => {
+    .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
+    .action(async (runs: string[], options: { finished?: boolean; artifacts: string }) => {
       const artifacts = store(options.artifacts);
       const ids = [...runs];
       if (options.finished)
         ids.push(
-          ...listRunFolders(artifacts)
+          ...(await listRunFolders(artifacts))
             .filter((r) => r.published && !ids.includes(r.runId))
             .map((r) => r.runId),
         );
@@ -64,7 +70,7 @@ export function cleanCommand(print: (line: string) => void): Command {
         if (options.finished) return print('no published runs to clean');
         throw new ValidationError('clean: name the runs to remove, or pass --finished');
       }
-      const freed = removeRunFolders(artifacts, ids);
+      const freed = await removeRunFolders(artifacts, ids);
       print(
         `removed ${ids.length} run${ids.length === 1 ? '' : 's'} (${ids.join(', ')}): ${size(freed)} freed`,
       );

@@ -22,10 +22,21 @@ import {
 } from './config-defaults.js';
 import { countParamsIssues } from './counts/index.js';
 import { ValidationError } from './errors.js';
+import { isS3Url, parseS3Url } from './s3-url.js';
 
 export * from './config-defaults.js';
 
 const path = z.string().min(1, 'must be a non-empty path');
+
+/** The problem with an s3:// URL (bucket name, prefix), as a zod issue. */
+function s3UrlIssue(value: string, ctx: z.RefinementCtx): void {
+  if (!isS3Url(value)) return;
+  try {
+    parseS3Url(value, 'url');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^url: /, '') });
+  }
+}
 const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const positiveInt = z.number().int('must be a whole number').positive('must be > 0');
 
@@ -199,15 +210,19 @@ export const RunConfigSchema = z
       .default({ enabled: true }),
     output: z
       .object({
-        /** `file://<dir>` or `hf://datasets/<owner>/<name>`; default `file://./out/<name>`. */
+        /** `file://<dir>`, `hf://datasets/<owner>/<name>` or `s3://<bucket>/<prefix>`; default `file://./out/<name>`. */
         target: z
           .string()
-          .regex(/^(file:\/\/|hf:\/\/datasets\/)/, 'must start with file:// or hf://datasets/')
+          .regex(
+            /^(file:\/\/|hf:\/\/datasets\/|s3:\/\/)/,
+            'must start with file://, hf://datasets/ or s3://',
+          )
           .refine(
             (target) =>
               !target.startsWith('hf://') || /^hf:\/\/datasets\/[^/]+\/[^/]+\/?$/.test(target),
             'must be hf://datasets/<owner>/<name>',
           )
+          .superRefine(s3UrlIssue)
           .optional(),
         /** The dataset's name in its card, `<name>` or `<owner>/<name>`; default: the target's. */
         name: z
@@ -236,8 +251,17 @@ export const RunConfigSchema = z
         checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
         keepArtifacts: true,
       }),
-    /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
-    artifacts: path.default('.tagflow/artifacts'),
+    /**
+     * Where intermediates go, shared by all workers: a folder (default `.tagflow/artifacts`) or
+     * `s3://<bucket>/<prefix>`.
+     */
+    artifacts: path
+      .refine(
+        (value) => isS3Url(value) || !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value),
+        'must be a folder or s3://<bucket>/<prefix>',
+      )
+      .superRefine(s3UrlIssue)
+      .default('.tagflow/artifacts'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -334,7 +358,9 @@ export function resolveRunConfig(config: RunConfig, baseDir: string): RunConfig 
   if (out.generation.corpus) out.generation.corpus = absolute(baseDir, out.generation.corpus);
   if (out.evaluate.reference) out.evaluate.reference = absolute(baseDir, out.evaluate.reference);
   out.output.target = absoluteTarget(baseDir, config.output.target ?? `file://out/${config.name}`);
-  out.artifacts = absolute(baseDir, config.artifacts);
+  out.artifacts = isS3Url(config.artifacts)
+    ? config.artifacts
+    : absolute(baseDir, config.artifacts);
   return out;
 }
 

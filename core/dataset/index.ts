@@ -11,6 +11,7 @@ export * from './dedupe-partitions.js';
 export * from './publish-dataset.js';
 export * from './publish-folder.js';
 export * from './publish-hub.js';
+export * from './publish-s3.js';
 export * from './raw-generated-rows.js';
 export * from './recipe.js';
 export * from './recipe-inputs.js';

@@ -47,7 +47,9 @@ async function datasetRows(run: DemoRun) {
   const perTag = new Array(taxonomy.size).fill(0);
   const sets: string[] = [];
   let coverage = 0;
-  const paths = datasetRowKeys(run.store, run.runId, run.config).map((k) => run.store.path(k));
+  const paths = (await datasetRowKeys(run.store, run.runId, run.config)).map((k) =>
+    run.store.path(k),
+  );
   for await (const { view } of scanGeneratedRows(paths)) {
     for (let i = 0; i < view.length; i++) {
       const tags = [...view.tags('seed_tags', i), ...view.tags('generated_tags', i)];
@@ -83,7 +85,9 @@ describe('coverTags and generateCoverage (demo model)', () => {
     const { summary } = first;
     expect(summary.tagsShort).toBeGreaterThan(10);
     expect(summary.rowsAdded).toBeGreaterThan(0);
-    const report = run.store.readJson<CoverageReport>(runKey(run.runId, 'coverage/report.json'));
+    const report = await run.store.readJson<CoverageReport>(
+      runKey(run.runId, 'coverage/report.json'),
+    );
     expect(report.rowsAdded).toBe(summary.rowsAdded);
     const { taxonomy, perTag, sets, coverage } = await datasetRows(run);
     expect(coverage).toBe(summary.rowsAdded);

@@ -334,8 +334,17 @@ describe('bad config and flags', () => {
     {
       what: '--target with a scheme tagflow cannot write',
       changes: () => ({}),
-      args: (file) => ['run', '--config', file, '--target', 's3://my-bucket/tags'],
-      message: /option '--target <uri>' argument 's3:\/\/my-bucket\/tags' is invalid/,
+      args: (file) => ['run', '--config', file, '--target', 'gs://my-bucket/tags'],
+      message:
+        /option '--target <uri>' argument 'gs:\/\/my-bucket\/tags' is invalid\. expected file:\/\/<dir>, hf:\/\/datasets\/<owner>\/<name>, s3:\/\/<bucket>\/<prefix> or a folder/,
+      inWorkflow: false,
+    },
+    {
+      what: '--target with a malformed S3 URL',
+      changes: () => ({}),
+      args: (file) => ['run', '--config', file, '--target', 's3://my-bucket//tags'],
+      message:
+        /option '--target <uri>' argument 's3:\/\/my-bucket\/\/tags' is invalid\. "s3:\/\/my-bucket\/\/tags" has an empty, "\." or "\.\." folder in its prefix; expected s3:\/\/<bucket>\/<prefix>/,
       inWorkflow: false,
     },
   ];
