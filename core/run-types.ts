@@ -128,7 +128,15 @@ export interface ChunkSummary {
   resumedBatches: number;
 }
 
-export interface TemperatureSummary {
+/**
+ * The largest delay of the worker's event loop while an activity ran (ms): added to every
+ * activity's object result by activities/event-loop-watch.ts. Absent in results of older workers.
+ */
+export interface EventLoopStall {
+  eventLoopStallMs?: number;
+}
+
+export interface TemperatureSummary extends EventLoopStall {
   temperatureIndex: number;
   temperature: number;
   rows: number;
@@ -177,6 +185,11 @@ export interface RunResult {
   splits: SplitSummary['counts'];
   evaluation?: EvaluateSummary['overall'];
   publish: PublishSummary;
+  /**
+   * Per stage, the largest event-loop stall of a worker while one of the stage's activities
+   * ran on it (ms; EventLoopStall). A stage whose workers did not report one is left out.
+   */
+  eventLoopStallMs?: Partial<Record<StageName, number>>;
 }
 
 export interface TemperatureProgress {

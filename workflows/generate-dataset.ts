@@ -25,6 +25,7 @@ import {
   type ChunkDone,
   type ChunkJob,
   chunkJobBase,
+  type EventLoopStall,
   type RunInput,
   type RunProgress,
   type RunResult,
@@ -99,6 +100,15 @@ function gpuActivities(input: RunInput) {
   });
 }
 
+/** The largest `eventLoopStallMs` in a stage's result: an activity's, or the most of a list's. */
+function stallOf(result: unknown): number | undefined {
+  const list = Array.isArray(result) ? result : [result];
+  const stalls = list
+    .map((r) => (r as EventLoopStall | null | undefined)?.eventLoopStallMs)
+    .filter((ms): ms is number => typeof ms === 'number');
+  return stalls.length > 0 ? Math.max(...stalls) : undefined;
+}
+
 /** The workflow id of a run: starting the same run twice attaches to the first. */
 export function runWorkflowId(runId: string): string {
   return `tagflow-${runId}`;
@@ -138,12 +148,15 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     recountProgress();
   });
 
+  const stalls: NonNullable<RunResult['eventLoopStallMs']> = {};
   async function stage<T>(name: StageName, run: () => Promise<T>): Promise<T> {
     progress.stage = name;
     progress.stages[name] = 'running';
     try {
       const result = await run();
       progress.stages[name] = 'done';
+      const stall = stallOf(result);
+      if (stall !== undefined) stalls[name] = stall;
       return result;
     } catch (err) {
       progress.stages[name] = isCancellation(err) ? 'cancelled' : 'failed';
@@ -256,6 +269,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       splits: split.counts,
       evaluation,
       publish: published,
+      eventLoopStallMs: stalls,
     };
     progress.stage = 'done';
     progress.result = result;
@@ -330,6 +344,7 @@ export async function generateTemperature({
     },
   );
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
+  const stall = stallOf([calibration, ...summaries]);
   if (rows !== plan.seededRows + plan.latentRows) {
     throw ApplicationFailure.nonRetryable(
       `temperature ${plan.temperature} (#${plan.temperatureIndex}): generated ${rows} rows, planned ${plan.seededRows + plan.latentRows}`,
@@ -341,5 +356,6 @@ export async function generateTemperature({
     rows,
     chunks: summaries.length,
     ...(calibration ? { calibration } : {}),
+    ...(stall !== undefined ? { eventLoopStallMs: stall } : {}),
   };
 }
