@@ -2,12 +2,12 @@
 // order (temperature index, mode, row index). Memory-bounded; see core/dataset/dedupe.ts.
 import { relative } from 'node:path';
 import type { RunConfig } from '../core/config.js';
-import { dedupeGeneratedRows } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import { planChunkKeys, planRunGeneration } from '../core/plan.js';
 import type { DedupeSummary, GroupCount } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** What dedupe leaves for the later stages: its outputs in order, and the counts per group. */
 export interface DedupeReport extends DedupeSummary {
@@ -35,7 +35,7 @@ export async function dedupe(params: {
   const store = artifactStore(config.artifacts);
   const outputDir = runKey(runId, RUN_FILES.dedupe);
   store.remove(outputDir); // a retry starts clean
-  const result = await dedupeGeneratedRows({
+  const result = await runOnStageThread('dedupeGeneratedRows', {
     inputs: generatedChunkKeys(runId, config, params.catalogueRows).map((k) => store.path(k)),
     outputDir: store.path(outputDir),
     workDir: store.path(runKey(runId, RUN_FILES.scratch)),

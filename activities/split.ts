@@ -1,17 +1,13 @@
 // Stage 6: seeded, deterministic train / validation / test split of the unique rows.
 import { relative } from 'node:path';
 import type { RunConfig } from '../core/config.js';
-import {
-  SPLIT_NAMES,
-  type SplitName,
-  splitGeneratedRows,
-  validateSplitRatios,
-} from '../core/dataset/index.js';
+import { SPLIT_NAMES, type SplitName, validateSplitRatios } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import type { SplitSummary } from '../core/run-types.js';
 import type { DedupeReport } from './dedupe.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 export interface SplitReport extends SplitSummary {
   /** Artifact keys per split, in the stable order. */
@@ -29,7 +25,7 @@ export async function split(params: {
   const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
   const outputDir = runKey(runId, RUN_FILES.split);
   store.remove(outputDir);
-  const result = await splitGeneratedRows({
+  const result = await runOnStageThread('splitGeneratedRows', {
     inputs: deduped.outputs.map((k) => store.path(k)),
     outputDir: store.path(outputDir),
     seed: config.seed,
