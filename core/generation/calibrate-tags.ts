@@ -1,6 +1,7 @@
 // Fits a temperature's tag bias on a calibration sample: the first `rows` latent rows of that
 // temperature, drawn from exactly the streams generation uses, decoded once, then selected
 // again at every fixed-point step (tag-calibration.ts).
+import { yieldBudget } from '../event-loop.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { RowStream } from '../rng.js';
 import { Mode } from '../rows/index.js';
@@ -61,16 +62,21 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
   );
   const stream = new RowStream();
   const picked = new Float64Array(D);
-  const { bias, meanJs } = fitTagBias({
+  // The steps run on the event loop's thread (the runner's queue lives there): they yield.
+  const pause = yieldBudget();
+  const { bias, meanJs } = await fitTagBias({
     taxonomy,
     probs,
     n: rows,
     target: params.target,
     steps: params.steps,
-    select: (biased, n) => {
+    pause,
+    select: async (biased, n) => {
       if (coupledCounts) {
-        for (let i = 0; i < n; i++)
+        for (let i = 0; i < n; i++) {
           coupledCounts.sampleRow(biased, i, inputs.countStreams.seek(stream, i), requests, i * C);
+          if (i % 1024 === 1023) await pause();
+        }
       }
       picked.fill(0);
       // Selection in slices: `sample` keeps per-row scratch of n × D tags.
@@ -88,6 +94,7 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
           for (let k = 0; k < counts[i]; k++) picked[tags[from + k]]++;
           at += counts[i];
         }
+        await pause();
       }
       return picked;
     },
