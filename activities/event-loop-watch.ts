@@ -22,11 +22,14 @@ export type Watched<R> = R extends readonly unknown[]
     : R;
 
 /** Starts measuring; `stop()` ends it and gives the largest delay seen (ms, rounded). */
-export function watchEventLoop(): { stop(): number } {
+export function watchEventLoop(): { stop(): Promise<number> } {
   const histogram = monitorEventLoopDelay({ resolution: STALL_SAMPLE_MS });
   histogram.enable();
   return {
-    stop() {
+    async stop() {
+      // A stall is recorded when the sampling timer fires after it: one that ends the activity
+      // would be lost without this turn (the overdue sampling timer fires before this one).
+      await new Promise((resolve) => setTimeout(resolve, 1));
       histogram.disable();
       // Each sample is the time between two ticks of a STALL_SAMPLE_MS timer; with no tick at
       // all (an activity shorter than one), max is 0.
@@ -46,8 +49,8 @@ export function withEventLoopWatch<A extends unknown[], R>(
   const wrapped = async (...args: A): Promise<Watched<R>> => {
     const watch = watchEventLoop();
     let stallMs = 0;
-    const result = await activity(...args).finally(() => {
-      stallMs = watch.stop();
+    const result = await activity(...args).finally(async () => {
+      stallMs = await watch.stop();
     });
     return (
       isPlainObject(result) ? { ...result, eventLoopStallMs: stallMs } : result

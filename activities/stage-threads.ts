@@ -23,7 +23,7 @@ export const IDLE_MS = 10_000;
 const CLI_BUILD = Symbol.for('tagflow.cliBuildDir');
 
 /** Where the thread's module is: in the running bundle, else the source (through tsx). */
-function threadEntry(): { entry: string; tsx: boolean } {
+export function stageThreadEntry(): { entry: string; tsx: boolean } {
   const build = (globalThis as Record<symbol, unknown>)[CLI_BUILD];
   if (typeof build === 'string' && existsSync(join(build, 'stage-thread.js')))
     return { entry: pathToFileURL(join(build, 'stage-thread.js')).href, tsx: false };
@@ -52,7 +52,7 @@ class StageThread {
   dead = false;
 
   constructor() {
-    const { entry, tsx } = threadEntry();
+    const { entry, tsx } = stageThreadEntry();
     this.worker = new Worker(new URL('./stage-thread-loader.mjs', import.meta.url), {
       workerData: { stageThread: true, entry, tsx },
       // HF_TOKEN, HF_ENDPOINT and the like as the main thread has them now, not at start.

@@ -1,0 +1,129 @@
+// The CPU stages' work on stage threads (activities/stage-threads.ts, stage-thread.ts and its
+// loader): the same files as in-process, errors that keep their class and code, cancellation
+// that stops the thread, and threads loaded from the CLI bundle when the process runs from one.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeStageThreads,
+  runOnStageThread,
+  stageThreadEntry,
+} from '../../activities/stage-threads.js';
+import { dedupeGeneratedRows, splitGeneratedRows } from '../../core/dataset/index.js';
+import { ValidationError } from '../../core/errors.js';
+import { buildCli, CLI_BUILD_DIR, freshBuild } from '../../infra/cli-build.mjs';
+import {
+  conceptcapsCatalogue,
+  conceptcapsTaxonomy,
+  fixtureRows,
+  writeFixtureFiles,
+} from '../helpers/generated-rows-fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tagflow-stage-threads-'));
+let inputs: string[];
+beforeAll(async () => {
+  const taxonomy = conceptcapsTaxonomy();
+  const rows = fixtureRows({
+    taxonomy,
+    catalogue: conceptcapsCatalogue(taxonomy).slice(0, 400),
+    temperatures: [0.5, 1.0],
+  });
+  inputs = await writeFixtureFiles(rows, join(dir, 'generated'), { rowsPerFile: 300 });
+});
+afterAll(async () => {
+  delete (globalThis as Record<symbol, unknown>)[CLI_BUILD_DIR];
+  await closeStageThreads();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (paths: { path: string }[]) => paths.map((p) => readFileSync(p.path));
+
+describe('runOnStageThread', () => {
+  it('writes the same files as the function run in this thread, and returns its result', async () => {
+    const params = (name: string) => ({
+      inputs,
+      outputDir: join(dir, name, 'out'),
+      workDir: join(dir, name, 'work'),
+      partitions: 3,
+    });
+    const here = await dedupeGeneratedRows(params('here'));
+    const there = await runOnStageThread('dedupeGeneratedRows', params('there'));
+    expect(there.rowsOut).toBe(here.rowsOut);
+    expect(there.groups).toEqual(here.groups);
+    expect(there.outputs.map((o) => o.sha256)).toEqual(here.outputs.map((o) => o.sha256));
+    expect(read(there.outputs)).toEqual(read(here.outputs));
+  });
+
+  it('rejects with the error the task threw, as the class the retry policy goes by', async () => {
+    const bad = runOnStageThread('dedupeGeneratedRows', {
+      inputs,
+      outputDir: join(dir, 'bad', 'out'),
+      workDir: join(dir, 'bad', 'work'),
+      partitions: 0,
+    });
+    await expect(bad).rejects.toBeInstanceOf(ValidationError);
+    await expect(bad).rejects.toThrow('dedupe: partitions must be an integer in [1, 4096], got 0');
+    // A file where the output folder should be: the system error keeps its code.
+    writeFileSync(join(dir, 'a-file'), '');
+    const err = await runOnStageThread('splitGeneratedRows', {
+      inputs,
+      outputDir: join(dir, 'a-file', 'split'),
+      seed: 1,
+      ratios: { train: 0.8, validation: 0.1, test: 0.1 },
+    }).catch((e: NodeJS.ErrnoException) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+  });
+
+  it('stops the thread when the activity is cancelled', async () => {
+    const env = new MockActivityEnvironment();
+    const running = env.run(() =>
+      runOnStageThread('splitGeneratedRows', {
+        inputs,
+        outputDir: join(dir, 'cancelled'),
+        seed: 1,
+        ratios: { train: 0.8, validation: 0.1, test: 0.1 },
+      }),
+    );
+    env.cancel();
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    // The next task gets a working thread.
+    const split = await runOnStageThread('splitGeneratedRows', {
+      inputs,
+      outputDir: join(dir, 'after-cancel'),
+      seed: 1,
+      ratios: { train: 0.8, validation: 0.1, test: 0.1 },
+    });
+    const here = await splitGeneratedRows({
+      inputs,
+      outputDir: join(dir, 'split-here'),
+      seed: 1,
+      ratios: { train: 0.8, validation: 0.1, test: 0.1 },
+    });
+    expect(split.counts).toEqual(here.counts);
+  });
+
+  it('loads the thread from the CLI bundle when the process runs from one', async () => {
+    expect(stageThreadEntry()).toMatchObject({ tsx: true });
+    expect(stageThreadEntry().entry).toMatch(/\/activities\/stage-thread\.ts$/);
+    // The project's own build, as `tagflow` uses it (its packages resolve from the checkout).
+    const build = freshBuild() ?? (await buildCli());
+    (globalThis as Record<symbol, unknown>)[CLI_BUILD_DIR] = build;
+    expect(stageThreadEntry()).toEqual({
+      entry: `file://${join(build, 'stage-thread.js')}`,
+      tsx: false,
+    });
+    await closeStageThreads(); // the idle thread came from the sources
+    const params = (name: string) => ({
+      inputs,
+      outputDir: join(dir, name, 'out'),
+      workDir: join(dir, name, 'work'),
+    });
+    const bundled = await runOnStageThread('dedupeGeneratedRows', params('bundled'));
+    const here = await dedupeGeneratedRows(params('here-too'));
+    expect(read(bundled.outputs)).toEqual(read(here.outputs));
+  });
+});
