@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { dedupeGeneratedRows, publishDataset, splitGeneratedRows } from '../core/dataset/index.js';
 import { evaluateGeneratedRows } from '../core/evaluation/index.js';
+import { fitCalibrationBias } from '../core/generation/index.js';
 
 /** What a stage thread can run, by name. */
 export const STAGE_TASKS = {
@@ -18,6 +19,7 @@ export const STAGE_TASKS = {
   splitGeneratedRows,
   evaluateGeneratedRows,
   publishDataset,
+  fitCalibrationBias,
 };
 export type StageTasks = typeof STAGE_TASKS;
 export type StageTaskName = keyof StageTasks;

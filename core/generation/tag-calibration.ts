@@ -25,8 +25,6 @@ const MAX_BIAS = 12;
 const SHARE_FLOOR = 1e-4;
 /** The most one step moves a bias: larger jumps flip whole categories back and forth. */
 const MAX_STEP = 2;
-/** Rows biased between two `pause()`s (each row independently: slicing changes no value). */
-const BIAS_SLICE_ROWS = 2048;
 
 /** Mean over categories of the base-2 JS distance between two share vectors. */
 export function meanShareJs(taxonomy: Taxonomy, p: Float64Array, q: Float64Array): number {
@@ -39,20 +37,18 @@ export function meanShareJs(taxonomy: Taxonomy, p: Float64Array, q: Float64Array
 /**
  * Fits the bias: each step selects tags from the biased probabilities (`select` returns how
  * often each tag was picked) and moves b_j by log(target_j / picked_j) in share terms.
- * `probs` (n×D) is not modified. `pause` is awaited between slices of the work, so a caller on
- * the event loop's thread can give the loop turns (core/event-loop.ts).
+ * `probs` (n×D) is not modified.
  */
-export async function fitTagBias(params: {
+export function fitTagBias(params: {
   taxonomy: Taxonomy;
   probs: Float32Array;
   n: number;
   /** The corpus's tag shares (categoryShares of its tag counts). */
   target: Float64Array;
   steps: number;
-  select: (probs: Float32Array, n: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
-  pause?: () => Promise<void>;
-}): Promise<{ bias: Float32Array; meanJs: number[] }> {
-  const { taxonomy, probs, n, target, steps, select, pause } = params;
+  select: (probs: Float32Array, n: number) => ArrayLike<number>;
+}): { bias: Float32Array; meanJs: number[] } {
+  const { taxonomy, probs, n, target, steps, select } = params;
   const D = taxonomy.size;
   const bias = new Float32Array(D);
   const biased = new Float32Array(n * D);
@@ -60,12 +56,8 @@ export async function fitTagBias(params: {
   const meanJs: number[] = [];
   for (let step = 0; ; step++) {
     biased.set(probs.subarray(0, n * D));
-    for (let first = 0; first < n; first += BIAS_SLICE_ROWS) {
-      const m = Math.min(BIAS_SLICE_ROWS, n - first);
-      applyTagBias(biased.subarray(first * D, (first + m) * D), m, bias);
-      await pause?.();
-    }
-    const shares = categoryShares(taxonomy, await select(biased, n));
+    applyTagBias(biased, n, bias);
+    const shares = categoryShares(taxonomy, select(biased, n));
     const js = meanShareJs(taxonomy, target, shares);
     // Fixed-point steps can overshoot: the bias kept is the best step's.
     if (js < Math.min(...meanJs)) best.set(bias);

@@ -12,8 +12,12 @@ import {
   runOnStageThread,
   stageThreadEntry,
 } from '../../activities/stage-threads.js';
+import { NOTEBOOK_COUNTS_CONFIG } from '../../core/config.js';
+import { countModelFromParams } from '../../core/counts/index.js';
 import { dedupeGeneratedRows, splitGeneratedRows } from '../../core/dataset/index.js';
 import { ValidationError } from '../../core/errors.js';
+import { type CalibrationFitParams, fitCalibrationBias } from '../../core/generation/index.js';
+import { RowStream, Stage } from '../../core/rng.js';
 import { buildCli, CLI_BUILD_DIR, freshBuild } from '../../infra/cli-build.mjs';
 import {
   conceptcapsCatalogue,
@@ -55,6 +59,51 @@ describe('runOnStageThread', () => {
     expect(there.groups).toEqual(here.groups);
     expect(there.outputs.map((o) => o.sha256)).toEqual(here.outputs.map((o) => o.sha256));
     expect(read(there.outputs)).toEqual(read(here.outputs));
+  });
+
+  it("fits a calibration's bias on a thread exactly as here, with counts coupled or not", async () => {
+    const taxonomy = conceptcapsTaxonomy();
+    const rows = 3000;
+    const C = taxonomy.categories.length;
+    const rng = new RowStream({ seed: 5, stage: Stage.CountSample, temperatureIndex: 0, row: 0 });
+    const probs = Float32Array.from({ length: rows * taxonomy.size }, () => rng.uniform() ** 3);
+    const requests = Uint8Array.from({ length: rows * C }, () => 1 + rng.int(3));
+    const target = new Float64Array(taxonomy.size).fill(1 / taxonomy.size);
+    const params: CalibrationFitParams = {
+      taxonomy,
+      selection: 'sample',
+      seed: 9,
+      temperatureIndex: 2,
+      probs,
+      requests,
+      rows,
+      target,
+      steps: 3,
+      batchSize: 1024,
+    };
+    const coupled: CalibrationFitParams = {
+      ...params,
+      selection: 'topk',
+      requests: new Uint8Array(rows * C),
+      coupling: {
+        model: countModelFromParams({
+          ...NOTEBOOK_COUNTS_CONFIG,
+          categories: [...taxonomy.categories],
+        }),
+        calibration: {
+          temperature: 1,
+          expected: taxonomy.categories.map((_, c) =>
+            Float64Array.from({ length: 64 }, (_, i) => c + i / 16),
+          ),
+        },
+      },
+    };
+    for (const p of [params, coupled]) {
+      const there = await runOnStageThread('fitCalibrationBias', p);
+      const here = await fitCalibrationBias({ ...p, requests: p.requests.slice() });
+      expect(there.meanJs).toEqual(here.meanJs);
+      expect(there.bias).toEqual(here.bias);
+    }
   });
 
   it('rejects with the error the task threw, as the class the retry policy goes by', async () => {
