@@ -44,8 +44,8 @@ const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 // Every activity heartbeats at least every 2 s while its event loop is free
 // (activities/heartbeat.ts). Inference-queue activities (chunks, calibration, concepts,
 // training) await onnxruntime's threads, so a short timeout is safe and a killed worker's chunk
-// runs again within about 15 s. CPU stages may hold the event loop for long stretches (dedupe,
-// evaluation, Parquet writing): they keep a minute.
+// runs again within about 15 s. CPU stages run their heavy work on stage threads
+// (activities/stage-threads.ts) but keep a minute: their input loading stays on the loop.
 const GPU_HEARTBEAT_TIMEOUT_SECONDS = 15;
 const CPU_HEARTBEAT_TIMEOUT_SECONDS = 60;
 
