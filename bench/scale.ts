@@ -86,6 +86,42 @@ function peakRss(rootPid: number): { pid: number; name: string; mb: number }[] {
   return out;
 }
 
+/** The worker's RSS (MB) every 250 ms while the run goes, to tell which stage holds the most. */
+function sampleRss(pid: number): { samples: [number, number][]; stop: () => void } {
+  const samples: [number, number][] = [];
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      samples.push([Date.now(), Math.round(kb / 1024)]);
+    } catch {
+      // exited
+    }
+  }, 250);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+/** Each stage's span in the run's history (activities by type; generation: the children). */
+async function stageWindows(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const scheduled = new Map<string, { name: string; at: number }>();
+  const windows: { name: string; from: number; to: number }[] = [];
+  let children: { from: number; to: number } | undefined;
+  for (const e of history.events ?? []) {
+    const at = ms(e.eventTime);
+    const sched = e.activityTaskScheduledEventAttributes;
+    if (sched) scheduled.set(String(e.eventId), { name: sched.activityType?.name ?? '?', at });
+    const done = e.activityTaskCompletedEventAttributes;
+    const s = done && scheduled.get(String(done.scheduledEventId));
+    if (s) windows.push({ name: s.name, from: s.at, to: at });
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) children ??= { from: at, to: at };
+    if (e.childWorkflowExecutionCompletedEventAttributes && children) children.to = at;
+  }
+  if (children) windows.push({ name: 'generate (children)', ...children });
+  return windows;
+}
+
 /** Most activities and child workflows pending at once in a history. */
 async function historyFigures(client: Client, workflowId: string) {
   const handle = client.workflow.getHandle(workflowId);
@@ -158,6 +194,8 @@ let wall = 0;
 let rss: (ReturnType<typeof peakRss>[number] & { role: string })[] = [];
 let histories: Awaited<ReturnType<typeof historyFigures>>[] = [];
 let spans: [string, number][] = [];
+let rssByStage: [string, number][] = [];
+const rssSamples = sampleRss(worker.child.pid!);
 try {
   const started = Date.now();
   result = (await client.workflow.execute('generateDataset', {
@@ -181,7 +219,13 @@ try {
   }
   histories = await Promise.all(ids.map((id) => historyFigures(client, id)));
   spans = await stageSpans(client, runWorkflowId(name));
+  rssSamples.stop();
+  rssByStage = (await stageWindows(client, runWorkflowId(name))).map(({ name, from, to }) => [
+    name,
+    Math.max(0, ...rssSamples.samples.filter(([t]) => t >= from && t <= to).map(([, mb]) => mb)),
+  ]);
 } finally {
+  rssSamples.stop();
   busy?.kill('SIGKILL');
   worker.kill('SIGTERM');
   await worker.exited;
@@ -208,6 +252,9 @@ console.log(
 console.log('\npeak RSS (MB):');
 for (const p of rss)
   console.log(`  ${String(p.mb).padStart(6)}  ${p.role.padEnd(12)} ${p.pid}  ${p.name}`);
+console.log('\nworker RSS, most while each stage ran (MB; sampled every 250 ms):');
+for (const [stage, mb] of rssByStage)
+  console.log(`  ${stage.padEnd(26)} ${String(mb).padStart(7)}`);
 console.log('\nstage wall times (from the history; split and evaluate overlap):');
 for (const [stage, ms] of spans)
   console.log(`  ${stage.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(7)} s`);
