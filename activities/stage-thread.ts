@@ -9,17 +9,25 @@
 // Messages in:  { id, task, args }
 // Messages out: { id, ok: true, value } | { id, ok: false, error: { name, message, stack, code } }
 import { parentPort, workerData } from 'node:worker_threads';
-import { dedupeGeneratedRows, publishDataset, splitGeneratedRows } from '../core/dataset/index.js';
-import { evaluateGeneratedRows } from '../core/evaluation/index.js';
-import { fitCalibrationBias } from '../core/generation/index.js';
+
+/**
+ * `load()`'s export `name`, imported when first called: a thread loads only the modules of the
+ * tasks it runs (a calibration thread no Parquet, charts or Hub client).
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  return (async (args: unknown) =>
+    ((await load())[name] as (args: unknown) => unknown)(args)) as M[K];
+}
+
+const dataset = () => import('../core/dataset/index.js');
 
 /** What a stage thread can run, by name. */
 export const STAGE_TASKS = {
-  dedupeGeneratedRows,
-  splitGeneratedRows,
-  evaluateGeneratedRows,
-  publishDataset,
-  fitCalibrationBias,
+  dedupeGeneratedRows: lazy(dataset, 'dedupeGeneratedRows'),
+  splitGeneratedRows: lazy(dataset, 'splitGeneratedRows'),
+  publishDataset: lazy(dataset, 'publishDataset'),
+  evaluateGeneratedRows: lazy(() => import('../core/evaluation/index.js'), 'evaluateGeneratedRows'),
+  fitCalibrationBias: lazy(() => import('../core/generation/index.js'), 'fitCalibrationBias'),
 };
 export type StageTasks = typeof STAGE_TASKS;
 export type StageTaskName = keyof StageTasks;

@@ -5,10 +5,12 @@
 // (activities/event-loop-watch.ts measures it; docs/speed.md has the figures).
 //
 // An activity calls `runOnStageThread(task, args)`; the task (activities/stage-thread.ts) gets
-// an idle thread or a new one. A thread is kept IDLE_MS after its task for the next stage of the
-// run (starting one loads its modules: about 0.3 s from the CLI bundle, 1 s through tsx), and
-// never keeps the process alive while idle. An activity cancelled meanwhile stops its thread.
+// an idle thread, a new one (at most one per core), or waits for the next one free. A thread is
+// kept IDLE_MS after its task for the next stage of the run (starting one loads its modules:
+// about 0.3 s from the CLI bundle, 1 s through tsx), and never keeps the process alive while
+// idle. An activity cancelled meanwhile stops its thread (or stops waiting for one).
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
@@ -58,6 +60,7 @@ class StageThread {
       // HF_TOKEN, HF_ENDPOINT and the like as the main thread has them now, not at start.
       env: SHARE_ENV,
     });
+    live++;
     this.worker.on('message', (reply: Reply) => {
       const pending = this.pending;
       this.pending = undefined;
@@ -71,11 +74,19 @@ class StageThread {
   }
 
   private fail(err: Error) {
-    this.dead = true;
-    idle.delete(this);
-    clearTimeout(this.idleTimer);
+    this.gone();
     this.pending?.reject(err);
     this.pending = undefined;
+  }
+
+  /** Counted out once, however it ended; a waiting task may start a thread of its own. */
+  private gone() {
+    idle.delete(this);
+    clearTimeout(this.idleTimer);
+    if (this.dead) return;
+    this.dead = true;
+    live--;
+    wakeNext();
   }
 
   run(task: StageTaskName, args: unknown): Promise<unknown> {
@@ -93,17 +104,53 @@ class StageThread {
     idle.add(this);
     this.idleTimer = setTimeout(() => void this.stop(), IDLE_MS);
     this.idleTimer.unref();
+    wakeNext();
   }
 
   async stop(): Promise<void> {
-    this.dead = true;
-    idle.delete(this);
-    clearTimeout(this.idleTimer);
+    this.gone();
     await this.worker.terminate();
   }
 }
 
+/**
+ * Stage threads at once, busy or idle: one per core. The work is CPU-bound, so more would only
+ * share the same cores, and each thread holds its own heap and modules (about 50 MB idle).
+ */
+export const MAX_STAGE_THREADS = Math.max(1, availableParallelism());
+
 const idle = new Set<StageThread>();
+let live = 0;
+/** Tasks waiting for a thread, first come first served. */
+const waiting: (() => void)[] = [];
+
+function wakeNext() {
+  waiting.shift()?.();
+}
+
+/** An idle thread, a new one while fewer than MAX_STAGE_THREADS are alive, else the next free. */
+async function takeThread(signal: AbortSignal | undefined, task: string): Promise<StageThread> {
+  for (;;) {
+    const parked = idle.values().next().value;
+    if (parked) {
+      idle.delete(parked);
+      return parked;
+    }
+    if (live < MAX_STAGE_THREADS) return new StageThread();
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        waiting.splice(waiting.indexOf(wake), 1);
+        reject(new CancelledFailure(`${task} cancelled`));
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
 
 /** The activity running this call, if any (its cancellation stops the thread). */
 function currentContext(): Context | undefined {
@@ -121,8 +168,11 @@ export async function runOnStageThread<K extends StageTaskName>(
 ): Promise<Awaited<ReturnType<StageTasks[K]>>> {
   const signal = currentContext()?.cancellationSignal;
   if (signal?.aborted) throw new CancelledFailure(`${task} cancelled`);
-  const thread = idle.values().next().value ?? new StageThread();
-  idle.delete(thread);
+  const thread = await takeThread(signal, task);
+  if (signal?.aborted) {
+    thread.park();
+    throw new CancelledFailure(`${task} cancelled`);
+  }
   const stopOnCancel = () => void thread.stop();
   signal?.addEventListener('abort', stopOnCancel, { once: true });
   try {
@@ -134,6 +184,11 @@ export async function runOnStageThread<K extends StageTaskName>(
     signal?.removeEventListener('abort', stopOnCancel);
     if (!thread.dead) thread.park();
   }
+}
+
+/** Stage threads alive now, busy or idle. */
+export function stageThreadsAlive(): number {
+  return live;
 }
 
 /** Stops the idle stage threads (a worker shutting down). */

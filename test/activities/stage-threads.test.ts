@@ -9,12 +9,14 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeStageThreads,
+  MAX_STAGE_THREADS,
   runOnStageThread,
   stageThreadEntry,
+  stageThreadsAlive,
 } from '../../activities/stage-threads.js';
 import { NOTEBOOK_COUNTS_CONFIG } from '../../core/config.js';
 import { countModelFromParams } from '../../core/counts/index.js';
-import { dedupeGeneratedRows, splitGeneratedRows } from '../../core/dataset/index.js';
+import { dedupeGeneratedRows } from '../../core/dataset/index.js';
 import { ValidationError } from '../../core/errors.js';
 import { type CalibrationFitParams, fitCalibrationBias } from '../../core/generation/index.js';
 import { RowStream, Stage } from '../../core/rng.js';
@@ -45,6 +47,25 @@ afterAll(async () => {
 
 const read = (paths: { path: string }[]) => paths.map((p) => readFileSync(p.path));
 
+/** A calibration's fixed-point steps over `rows` random probabilities (ConceptCaps taxonomy). */
+function calibrationFit(rows: number, steps: number): CalibrationFitParams {
+  const taxonomy = conceptcapsTaxonomy();
+  const C = taxonomy.categories.length;
+  const rng = new RowStream({ seed: 5, stage: Stage.CountSample, temperatureIndex: 0, row: 0 });
+  return {
+    taxonomy,
+    selection: 'sample',
+    seed: 9,
+    temperatureIndex: 2,
+    probs: Float32Array.from({ length: rows * taxonomy.size }, () => rng.uniform() ** 3),
+    requests: Uint8Array.from({ length: rows * C }, () => 1 + rng.int(3)),
+    rows,
+    target: new Float64Array(taxonomy.size).fill(1 / taxonomy.size),
+    steps,
+    batchSize: 1024,
+  };
+}
+
 describe('runOnStageThread', () => {
   it('writes the same files as the function run in this thread, and returns its result', async () => {
     const params = (name: string) => ({
@@ -63,24 +84,9 @@ describe('runOnStageThread', () => {
 
   it("fits a calibration's bias on a thread exactly as here, with counts coupled or not", async () => {
     const taxonomy = conceptcapsTaxonomy();
-    const rows = 3000;
+    const params = calibrationFit(3000, 3);
+    const { rows } = params;
     const C = taxonomy.categories.length;
-    const rng = new RowStream({ seed: 5, stage: Stage.CountSample, temperatureIndex: 0, row: 0 });
-    const probs = Float32Array.from({ length: rows * taxonomy.size }, () => rng.uniform() ** 3);
-    const requests = Uint8Array.from({ length: rows * C }, () => 1 + rng.int(3));
-    const target = new Float64Array(taxonomy.size).fill(1 / taxonomy.size);
-    const params: CalibrationFitParams = {
-      taxonomy,
-      selection: 'sample',
-      seed: 9,
-      temperatureIndex: 2,
-      probs,
-      requests,
-      rows,
-      target,
-      steps: 3,
-      batchSize: 1024,
-    };
     const coupled: CalibrationFitParams = {
       ...params,
       selection: 'topk',
@@ -127,32 +133,40 @@ describe('runOnStageThread', () => {
     expect((err as NodeJS.ErrnoException).code).toBe('ENOTDIR');
   });
 
-  it('stops the thread when the activity is cancelled', async () => {
+  it('stops the thread when the activity is cancelled, and a task waiting for one', async () => {
+    // Seconds of work: still running when the cancellation arrives.
+    const slow = calibrationFit(60_000, 30);
     const env = new MockActivityEnvironment();
-    const running = env.run(() =>
-      runOnStageThread('splitGeneratedRows', {
-        inputs,
-        outputDir: join(dir, 'cancelled'),
-        seed: 1,
-        ratios: { train: 0.8, validation: 0.1, test: 0.1 },
-      }),
-    );
+    const running = env.run(() => runOnStageThread('fitCalibrationBias', slow));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const alive = stageThreadsAlive();
     env.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
-    // The next task gets a working thread.
-    const split = await runOnStageThread('splitGeneratedRows', {
-      inputs,
-      outputDir: join(dir, 'after-cancel'),
-      seed: 1,
-      ratios: { train: 0.8, validation: 0.1, test: 0.1 },
-    });
-    const here = await splitGeneratedRows({
-      inputs,
-      outputDir: join(dir, 'split-here'),
-      seed: 1,
-      ratios: { train: 0.8, validation: 0.1, test: 0.1 },
-    });
-    expect(split.counts).toEqual(here.counts);
+    expect(stageThreadsAlive()).toBeLessThan(alive); // that thread is gone
+
+    // Every thread busy: a cancelled task stops waiting for one.
+    const busy = Array.from({ length: MAX_STAGE_THREADS }, () =>
+      runOnStageThread('fitCalibrationBias', calibrationFit(3000, 2)),
+    );
+    const queued = new MockActivityEnvironment();
+    const waiting = queued.run(() => runOnStageThread('fitCalibrationBias', slow));
+    queued.cancel();
+    await expect(waiting).rejects.toBeInstanceOf(CancelledFailure);
+    await Promise.all(busy);
+  });
+
+  it(`runs at most one thread per core (${MAX_STAGE_THREADS} here); the other tasks wait their turn`, async () => {
+    const tasks = MAX_STAGE_THREADS + 2;
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, stageThreadsAlive());
+    }, 5);
+    const params = Array.from({ length: tasks }, (_, i) => calibrationFit(2000 + i, 2));
+    const there = await Promise.all(params.map((p) => runOnStageThread('fitCalibrationBias', p)));
+    clearInterval(watch);
+    expect(most).toBeLessThanOrEqual(MAX_STAGE_THREADS);
+    for (let i = 0; i < tasks; i++)
+      expect(there[i].meanJs).toEqual((await fitCalibrationBias(params[i])).meanJs);
   });
 
   it('loads the thread from the CLI bundle when the process runs from one', async () => {
