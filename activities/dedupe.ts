@@ -1,12 +1,12 @@
 // Stage 5: drop rows whose tag set (seed ∪ generated tags) appeared earlier in the stable
 // order (temperature index, mode, row index). Memory-bounded; see core/dataset/dedupe.ts.
 import type { RunConfig } from '../core/config.js';
-import { dedupeGeneratedRows } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import { planChunkKeys, planRunGeneration } from '../core/plan.js';
 import type { DedupeSummary, GroupCount } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** What dedupe leaves for the later stages: its outputs in order, and the counts per group. */
 export interface DedupeReport extends DedupeSummary {
@@ -35,7 +35,7 @@ export async function dedupe(params: {
   const outputDir = runKey(runId, RUN_FILES.dedupe);
   await store.remove(outputDir); // a retry starts clean
   const inputs = await store.readLocal(generatedChunkKeys(runId, config, params.catalogueRows));
-  const result = await dedupeGeneratedRows({
+  const result = await runOnStageThread('dedupeGeneratedRows', {
     inputs: inputs.paths,
     outputDir: store.writePath(outputDir),
     workDir: store.scratchPath(runKey(runId, RUN_FILES.scratch)),

@@ -10,7 +10,6 @@ import {
   buildRecipe,
   describeInputs,
   parsePublishTarget,
-  publishDataset,
   runInputPaths,
   SPLIT_NAMES,
   validateSplitRatios,
@@ -37,6 +36,7 @@ import {
   withModelPack,
 } from './run-inputs.js';
 import type { SplitReport } from './split.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** The dataset's name in its card: output.name, else the target folder's name or the repo id. */
 function datasetId(config: RunConfig): string {
@@ -147,7 +147,8 @@ export async function publish(params: {
     toolVersion: version,
     inputs: await describeInputs(recipeInputFiles(config, meta)),
   });
-  const result = await publishDataset({
+  // Parquet encoding (and the upload) on a stage thread: the event loop stays free.
+  const result = await runOnStageThread('publishDataset', {
     target: config.output.target!,
     recipe,
     splitFiles: Object.fromEntries(

@@ -1,16 +1,12 @@
 // Stage 6: seeded, deterministic train / validation / test split of the unique rows.
 import type { RunConfig } from '../core/config.js';
-import {
-  SPLIT_NAMES,
-  type SplitName,
-  splitGeneratedRows,
-  validateSplitRatios,
-} from '../core/dataset/index.js';
+import { SPLIT_NAMES, type SplitName, validateSplitRatios } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import type { SplitSummary } from '../core/run-types.js';
 import { datasetRowKeys } from './cover-tags.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 export interface SplitReport extends SplitSummary {
   /** Artifact keys per split, in the stable order. */
@@ -28,7 +24,7 @@ export async function split(params: {
   const outputDir = runKey(runId, RUN_FILES.split);
   await store.remove(outputDir);
   const inputs = await store.readLocal(await datasetRowKeys(store, runId, config));
-  const result = await splitGeneratedRows({
+  const result = await runOnStageThread('splitGeneratedRows', {
     inputs: inputs.paths,
     outputDir: store.writePath(outputDir),
     seed: config.seed,

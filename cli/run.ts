@@ -392,6 +392,13 @@ export function printRunResult(result: RunResult, print: (line: string) => void)
       `  quality: co-occurrence r ${e.cooccurrenceR === null ? 'n/a' : e.cooccurrenceR.toFixed(3)}, mean JS ${e.meanJs.toFixed(3)}, max W1 ${e.maxW1.toFixed(3)}`,
     );
   }
+  const stalls = Object.entries(result.eventLoopStallMs ?? {});
+  if (stalls.length > 0) {
+    // The worker's own measure (activities/event-loop-watch.ts); the history does not show it.
+    print(
+      `  worker event-loop stalls: ${stalls.map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')}`,
+    );
+  }
   if (result.publish.commit) {
     print(
       `  commit: ${result.publish.commit.oid}${result.publish.commit.alreadyPublished ? ' (already published by an earlier attempt)' : ''}`,

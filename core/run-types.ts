@@ -166,7 +166,15 @@ export interface ChunkSummary {
   resumedBatches: number;
 }
 
-export interface TemperatureSummary {
+/**
+ * The largest delay of the worker's event loop while an activity ran (ms): added to every
+ * activity's object result by activities/event-loop-watch.ts. Absent in results of older workers.
+ */
+export interface EventLoopStall {
+  eventLoopStallMs?: number;
+}
+
+export interface TemperatureSummary extends EventLoopStall {
   temperatureIndex: number;
   temperature: number;
   rows: number;
@@ -217,6 +225,11 @@ export interface RunResult {
   /** When the run tops up rare tags (generation.minRowsPerTag): rowsUnique includes the rows added. */
   coverage?: CoverageSummary;
   publish: PublishSummary;
+  /**
+   * Per stage, the largest event-loop stall of a worker while one of the stage's activities
+   * ran on it (ms; EventLoopStall). A stage whose workers did not report one is left out.
+   */
+  eventLoopStallMs?: Partial<Record<StageName, number>>;
 }
 
 export interface TemperatureProgress {

@@ -27,6 +27,7 @@ import {
   type ChunkJob,
   type CoverageSummary,
   chunkJobBase,
+  type EventLoopStall,
   type RunInput,
   type RunProgress,
   type RunResult,
@@ -45,8 +46,8 @@ const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 // Every activity heartbeats at least every 2 s while its event loop is free
 // (activities/heartbeat.ts). Inference-queue activities (chunks, calibration, concepts,
 // training) await onnxruntime's threads, so a short timeout is safe and a killed worker's chunk
-// runs again within about 15 s. CPU stages may hold the event loop for long stretches (dedupe,
-// evaluation, Parquet writing): they keep a minute.
+// runs again within about 15 s. CPU stages run their heavy work on stage threads
+// (activities/stage-threads.ts) but keep a minute: their input loading stays on the loop.
 const GPU_HEARTBEAT_TIMEOUT_SECONDS = 15;
 const CPU_HEARTBEAT_TIMEOUT_SECONDS = 60;
 
@@ -101,6 +102,15 @@ function gpuActivities(input: RunInput) {
   });
 }
 
+/** The largest `eventLoopStallMs` in a stage's result: an activity's, or the most of a list's. */
+function stallOf(result: unknown): number | undefined {
+  const list = Array.isArray(result) ? result : [result];
+  const stalls = list
+    .map((r) => (r as EventLoopStall | null | undefined)?.eventLoopStallMs)
+    .filter((ms): ms is number => typeof ms === 'number');
+  return stalls.length > 0 ? Math.max(...stalls) : undefined;
+}
+
 /** The workflow id of a run: starting the same run twice attaches to the first. */
 export function runWorkflowId(runId: string): string {
   return `tagflow-${runId}`;
@@ -140,12 +150,15 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     recountProgress();
   });
 
+  const stalls: NonNullable<RunResult['eventLoopStallMs']> = {};
   async function stage<T>(name: StageName, run: () => Promise<T>): Promise<T> {
     progress.stage = name;
     progress.stages[name] = 'running';
     try {
       const result = await run();
       progress.stages[name] = 'done';
+      const stall = stallOf(result);
+      if (stall !== undefined) stalls[name] = stall;
       return result;
     } catch (err) {
       progress.stages[name] = isCancellation(err) ? 'cancelled' : 'failed';
@@ -286,6 +299,7 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       evaluation,
       ...(coverage ? { coverage } : {}),
       publish: published,
+      eventLoopStallMs: stalls,
     };
     progress.stage = 'done';
     progress.result = result;
@@ -360,6 +374,7 @@ export async function generateTemperature({
     },
   );
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
+  const stall = stallOf([calibration, ...summaries]);
   if (rows !== plan.seededRows + plan.latentRows) {
     throw ApplicationFailure.nonRetryable(
       `temperature ${plan.temperature} (#${plan.temperatureIndex}): generated ${rows} rows, planned ${plan.seededRows + plan.latentRows}`,
@@ -371,5 +386,6 @@ export async function generateTemperature({
     rows,
     chunks: summaries.length,
     ...(calibration ? { calibration } : {}),
+    ...(stall !== undefined ? { eventLoopStallMs: stall } : {}),
   };
 }
