@@ -22,20 +22,16 @@ import {
 } from './config-defaults.js';
 import { countParamsIssues } from './counts/index.js';
 import { ValidationError } from './errors.js';
-import { isS3Url, parseS3Url } from './s3-url.js';
+import { isS3Url, s3UrlProblem } from './s3-url.js';
 
 export * from './config-defaults.js';
 
 const path = z.string().min(1, 'must be a non-empty path');
 
-/** The problem with an s3:// URL (bucket name, prefix), as a zod issue. */
+/** A malformed s3:// URL (bucket name, prefix) as a zod issue. */
 function s3UrlIssue(value: string, ctx: z.RefinementCtx): void {
-  if (!isS3Url(value)) return;
-  try {
-    parseS3Url(value, 'url');
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^url: /, '') });
-  }
+  const message = s3UrlProblem(value);
+  if (message) ctx.addIssue({ code: 'custom', message });
 }
 const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const positiveInt = z.number().int('must be a whole number').positive('must be > 0');

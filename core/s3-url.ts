@@ -21,6 +21,17 @@ function bucketProblem(bucket: string): string | undefined {
   return undefined;
 }
 
+/** What is wrong with an s3:// URL, or undefined when it is fine or not an s3:// URL. */
+export function s3UrlProblem(value: string): string | undefined {
+  if (!isS3Url(value)) return undefined;
+  try {
+    parseS3Url(value, 'url');
+  } catch (err) {
+    return (err as Error).message.replace(/^url: /, '');
+  }
+  return undefined;
+}
+
 /**
  * Parses `s3://<bucket>[/<prefix>]`. A malformed URL is a ValidationError that names `field`
  * and says what is expected.

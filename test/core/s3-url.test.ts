@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
-import { isS3Url, parseS3Url, s3UrlOf } from '../../core/s3-url.js';
+import { isS3Url, parseS3Url, s3UrlOf, s3UrlProblem } from '../../core/s3-url.js';
 
 describe('s3:// locations', () => {
   it('parse into a bucket and a prefix without slashes at its ends', () => {
@@ -38,5 +38,12 @@ describe('s3:// locations', () => {
     expect((error as Error).message).toMatch(
       /^output\.target: ".*" .*; expected s3:\/\/<bucket>\/<prefix>$/,
     );
+  });
+
+  it('says what is wrong with an s3:// URL, and nothing for a fine one or another scheme', () => {
+    expect(s3UrlProblem('s3://')).toMatch(/bucket/);
+    expect(s3UrlProblem('s3://Bad_Bucket/x')).toMatch(/bucket/);
+    expect(s3UrlProblem('s3://tagflow-runs/team/a')).toBeUndefined();
+    expect(s3UrlProblem('file:///tmp/x')).toBeUndefined();
   });
 });
