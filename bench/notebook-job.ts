@@ -31,11 +31,11 @@ import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { NOTEBOOK_COUNT_PARAMS } from '../core/counts/index.js';
 import { loadTaxonomy } from '../core/inputs/index.js';
+import { runWorkflowId } from '../core/run-types.js';
 import { importCheckpoint } from '../models/import-checkpoint.js';
 import { CONCEPTCAPS_DIR, conceptcaps } from '../test/helpers/conceptcaps.js';
-import { runWorkflowId } from '../workflows/generate-dataset.js';
 import { notebookPython } from './notebook-python.js';
-import { stageSpans } from './run-history.js';
+import { type StageTime, stageTable, stageTimes } from './run-history.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -156,17 +156,29 @@ const server = (command: 'start' | 'stop') => timed(process.execPath, [TAGFLOW, 
 interface Pair {
   mode: Mode;
   notebook: number;
+  /** The notebook's own timers (bench/notebook_baseline.py): imports, seeded, latent, … */
+  notebookSteps: Record<string, number>;
   tagflow: number;
   tagflowResult?: number;
   name: string;
   trace: [number, string][];
+  stages?: StageTime[];
 }
 const results: Pair[] = [];
-const names: Partial<Record<Mode, string>> = {};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const notebookRun = async () => {
+  const t = await notebook();
+  const out = JSON.parse(t.stdout.trim().split('\n').at(-1) ?? '{}');
+  return { seconds: t.seconds, steps: (out.seconds ?? {}) as Record<string, number>, out };
+};
 
 try {
   log('warm-up: one notebook run, one tagflow run (untimed)');
-  const nb = JSON.parse((await notebook()).stdout.trim().split('\n').at(-1) ?? '{}');
+  const nb = (await notebookRun()).out;
   log(
     `notebook: ${nb.rowsGenerated} rows generated, ${nb.rowsUnique} unique (${JSON.stringify(nb.versions)})`,
   );
@@ -183,8 +195,11 @@ try {
         i % 2 === 0 ? (['notebook', 'tagflow'] as const) : (['tagflow', 'notebook'] as const);
       const pair: Partial<Pair> = { mode };
       for (const side of order) {
-        if (side === 'notebook') pair.notebook = (await notebook()).seconds;
-        else {
+        if (side === 'notebook') {
+          const run = await notebookRun();
+          pair.notebook = run.seconds;
+          pair.notebookSteps = run.steps;
+        } else {
           const t = await tagflow(mode);
           pair.tagflow = t.seconds;
           pair.tagflowResult = t.resultSeconds;
@@ -197,9 +212,8 @@ try {
         `${mode} pair ${i + 1}: notebook ${pair.notebook?.toFixed(2)} s, tagflow ${pair.tagflow?.toFixed(2)} s`,
       );
     }
-    names[mode] = results.filter((r) => r.mode === mode).at(-1)?.name;
   }
-  // Stage table from the histories: the server (started now if the modes did not) reads the
+  // Stage times from the histories: the server (started now if the modes did not) reads the
   // project's SQLite state, embedded runs' histories included.
   if (!modes.includes('server')) await server('start');
   const status = await timed(process.execPath, [TAGFLOW, 'server', 'status']);
@@ -207,18 +221,7 @@ try {
   if (address) {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection });
-    for (const mode of modes) {
-      const name = names[mode];
-      if (!name) continue;
-      console.log(`\nlast ${mode} run (${name}): stage wall times from its history`);
-      for (const [stage, ms] of await stageSpans(client, runWorkflowId(name)))
-        console.log(`  ${stage.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(6)} s`);
-      const last = results.filter((r) => r.mode === mode).at(-1);
-      console.log('  its process (TAGFLOW_TRACE: when each step ended, since the process began):');
-      for (const [ms, step] of last?.trace ?? [])
-        console.log(`  ${(ms / 1000).toFixed(2).padStart(6)} s  ${step}`);
-      if (last) console.log(`  ${last.tagflow.toFixed(2).padStart(6)} s  process exited`);
-    }
+    for (const r of results) r.stages = await stageTimes(client, runWorkflowId(r.name));
     await connection.close();
   }
 } finally {
@@ -227,11 +230,7 @@ try {
   else log(`kept ${project}`);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
+const s = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(2));
 console.log(
   `\nThe notebook's job, whole processes side by side (${pairs} pairs a mode, alternating; CPU)\n`,
 );
@@ -243,11 +242,103 @@ results.forEach((r, i) => {
     `| ${r.mode} | ${(i % pairs) + 1} | ${r.notebook.toFixed(2)} | ${r.tagflow.toFixed(2)}${printed} | ${(r.notebook / r.tagflow).toFixed(2)}× |`,
   );
 });
-console.log('\nmedians (ratio: median of the pairs’ ratios)');
+console.log('\nmedians (ratio: median of the pairs’ ratios, with their range)');
 for (const mode of modes) {
   const rs = results.filter((r) => r.mode === mode);
   if (!rs.length) continue;
+  const ratios = rs.map((r) => r.notebook / r.tagflow);
   console.log(
-    `  ${mode.padEnd(9)} notebook ${median(rs.map((r) => r.notebook)).toFixed(2)} s, tagflow ${median(rs.map((r) => r.tagflow)).toFixed(2)} s → ${median(rs.map((r) => r.notebook / r.tagflow)).toFixed(2)}× the notebook`,
+    `  ${mode.padEnd(9)} notebook ${median(rs.map((r) => r.notebook)).toFixed(2)} s, tagflow ${median(rs.map((r) => r.tagflow)).toFixed(2)} s → ${median(ratios).toFixed(2)}× the notebook (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
   );
+}
+
+// Step by step, beside the notebook's own timers (medians over each mode's runs). tagflow's
+// steps are wall times from the run's workflow history (seeded and latent chunks overlap);
+// its process's start and end from its TAGFLOW_TRACE lines.
+const stageWall = (r: Pair, ...names: string[]) => {
+  const walls = names.map((n) => r.stages?.find((x) => x.stage === n)?.wallMs);
+  return walls.some((w) => w === undefined)
+    ? Number.NaN
+    : walls.reduce((a, b) => a! + b!, 0)! / 1000;
+};
+const traced = (r: Pair, step: string) =>
+  (r.trace.find(([, s]) => s === step)?.[0] ?? Number.NaN) / 1000;
+const steps: [string, (p: Pair) => number, (p: Pair) => number][] = [
+  ['whole process', (p) => p.notebook, (p) => p.tagflow],
+  [
+    'start: imports (notebook); process start to workflow submitted (tagflow)',
+    (p) => p.notebookSteps.imports + p.notebookSteps.setup,
+    (p) => traced(p, 'workflow submitted'),
+  ],
+  [
+    'load inputs, fit counts',
+    () => Number.NaN,
+    (p) => stageWall(p, 'prepareRun', 'loadInputs', 'fitCounts'),
+  ],
+  [
+    'generate seeded rows',
+    (p) => p.notebookSteps.seeded,
+    (p) => stageWall(p, 'generateSeededChunk'),
+  ],
+  [
+    'generate latent rows',
+    (p) => p.notebookSteps.latent,
+    (p) => stageWall(p, 'generateLatentChunk'),
+  ],
+  [
+    'generate, both (tagflow: side by side)',
+    (p) => p.notebookSteps.seeded + p.notebookSteps.latent,
+    (p) => stageWall(p, 'generate (all chunks)'),
+  ],
+  [
+    'de-duplicate, ids, split',
+    (p) => p.notebookSteps.dedupeSplit,
+    (p) => stageWall(p, 'dedupe', 'split'),
+  ],
+  [
+    'write the dataset (CSV / Parquet, card)',
+    (p) => p.notebookSteps.csv,
+    (p) => stageWall(p, 'publish'),
+  ],
+  ['workflow, start to end', () => Number.NaN, (p) => stageWall(p, '(workflow)')],
+  [
+    'result printed to process exit',
+    () => Number.NaN,
+    (p) => (p.tagflowResult === undefined ? Number.NaN : p.tagflow - p.tagflowResult),
+  ],
+];
+console.log('\nstep by step (medians, seconds; tagflow from its workflow history)\n');
+console.log(`| step | notebook | ${modes.map((m) => `tagflow ${m}`).join(' | ')} |`);
+console.log(`| --- | ---: | ${modes.map(() => '---:').join(' | ')} |`);
+for (const [label, nbStep, tfStep] of steps) {
+  const cells = modes.map((m) => s(median(results.filter((r) => r.mode === m).map(tfStep))));
+  console.log(`| ${label} | ${s(median(results.map(nbStep)))} | ${cells.join(' | ')} |`);
+}
+
+// Every activity, median wall time per mode.
+const medianStages = (runs: Pair[]): StageTime[] => {
+  const names = [...new Set(runs.flatMap((r) => (r.stages ?? []).map((x) => x.stage)))];
+  return names.map((stage) => {
+    const of = runs.flatMap((r) => r.stages?.filter((x) => x.stage === stage) ?? []);
+    return {
+      stage,
+      activities: median(of.map((x) => x.activities)),
+      wallMs: median(of.map((x) => x.wallMs)),
+      busyMs: median(of.map((x) => x.busyMs)),
+    };
+  });
+};
+console.log(
+  '\nevery activity of the run (medians of wall time, first scheduled to last completed)\n',
+);
+for (const line of stageTable(
+  modes.map((m) => ({ label: m, stages: medianStages(results.filter((r) => r.mode === m)) })),
+))
+  console.log(line);
+const last = results.at(-1);
+if (last) {
+  console.log(`\nthe last run's process (${last.mode}; TAGFLOW_TRACE: when each step ended)`);
+  for (const [ms, step] of last.trace)
+    console.log(`  ${(ms / 1000).toFixed(2).padStart(6)} s  ${step}`);
+  console.log(`  ${last.tagflow.toFixed(2).padStart(6)} s  process exited`);
 }

@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { RunInput, RunResult } from '../core/run-types.js';
+import { runWorkflowId } from '../core/run-types.js';
 import { startDevServer } from '../infra/dev-server.js';
 import { conceptcapsConfig } from '../test/helpers/pipeline.js';
 import { createWorkers, DEFAULT_CONCURRENCY } from '../workers/create-workers.js';
-import { runWorkflowId } from '../workflows/generate-dataset.js';
 import { taskQueueName } from '../workflows/task-queues.js';
-import { stageSpans } from './run-history.js';
+import { type StageTime, stageTable, stageTimes } from './run-history.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,7 +88,7 @@ interface Timing {
   job: string;
   seconds: number;
   rows: number;
-  spans: [string, number][];
+  stages: StageTime[];
 }
 const results: Timing[] = [];
 try {
@@ -106,8 +106,8 @@ try {
       const ended = Date.now();
       if (args.timeline) await printTimeline(runWorkflowId(config.name), started);
       const rows = Object.values(result.splits).reduce((a, b) => a + b, 0);
-      const spans = await stageSpans(client, runWorkflowId(config.name));
-      results.push({ round, job, seconds: (ended - started) / 1000, rows, spans });
+      const stages = await stageTimes(client, runWorkflowId(config.name));
+      results.push({ round, job, seconds: (ended - started) / 1000, rows, stages });
     }
   }
 } finally {
@@ -138,12 +138,11 @@ if (warm.length) {
   }
 }
 
-for (const { job } of JOBS) {
+const lastRuns = JOBS.flatMap(({ job }) => {
   const last = results.filter((r) => r.job === job).at(-1);
-  if (!last) continue;
-  console.log(`\nround ${last.round}, ${job}: stage wall times (split and evaluate overlap)`);
-  for (const [stage, ms] of last.spans)
-    console.log(`  ${stage.padEnd(20)} ${(ms / 1000).toFixed(2).padStart(6)} s`);
-}
+  return last ? [{ label: `round ${last.round}, ${job}`, stages: last.stages }] : [];
+});
+console.log('\nstage wall times from the histories (split and evaluate overlap)\n');
+for (const line of stageTable(lastRuns)) console.log(line);
 
 rmSync(dir, { recursive: true, force: true });

@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { RunInput, RunResult } from '../core/run-types.js';
+import { runWorkflowId } from '../core/run-types.js';
 import { startDevServer } from '../infra/dev-server.js';
 import { conceptcaps, conceptcapsCatalogue } from '../test/helpers/conceptcaps.js';
 import { makeConfig, startWorkerProcess, TAGFLOW_BIN } from '../test/helpers/pipeline.js';
-import { runWorkflowId } from '../workflows/generate-dataset.js';
 import { taskQueueName } from '../workflows/task-queues.js';
-import { stageSpans } from './run-history.js';
+import { stageTimes } from './run-history.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -218,7 +218,7 @@ try {
     if (child) ids.push(child);
   }
   histories = await Promise.all(ids.map((id) => historyFigures(client, id)));
-  spans = await stageSpans(client, runWorkflowId(name));
+  spans = (await stageTimes(client, runWorkflowId(name))).map((t) => [t.stage, t.wallMs]);
   rssSamples.stop();
   rssByStage = (await stageWindows(client, runWorkflowId(name))).map(({ name, from, to }) => [
     name,

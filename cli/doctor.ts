@@ -1,6 +1,6 @@
 // `tagflow doctor`: is the cluster reachable, and does a worker answer on each queue?
 import { randomUUID } from 'node:crypto';
-import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
+import type { WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import type { WorkerDescription } from '../activities/describe-worker.js';
 import { ValidationError } from '../core/errors.js';
@@ -8,7 +8,8 @@ import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js
 import { withTemporal } from './temporal-session.js';
 
 /** The queue a failed health check waited on in vain. */
-function silentQueue(err: WorkflowFailedError, queues: string[]): string {
+async function silentQueue(err: WorkflowFailedError, queues: string[]): Promise<string> {
+  const { ActivityFailure } = await import('@temporalio/client');
   if (err.cause instanceof ActivityFailure) {
     // healthCheck schedules one describeWorker per queue, in order: activity ids 1, 2, …
     const index = Number(err.cause.activityId) - 1;
@@ -49,9 +50,10 @@ export function doctorCommand(print: (line: string) => void): Command {
             workflowExecutionTimeout: `${wait + 5} seconds`,
           });
         } catch (err) {
+          const { WorkflowFailedError } = await import('@temporalio/client');
           if (!(err instanceof WorkflowFailedError)) throw err;
           throw new ValidationError(
-            `no worker answered on ${silentQueue(err, queues)} within ${wait} s`,
+            `no worker answered on ${await silentQueue(err, queues)} within ${wait} s`,
           );
         }
         for (const w of workers)

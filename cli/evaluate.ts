@@ -3,13 +3,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import {
-  evaluationMarkdown,
-  readPublishedRows,
-  renderEvaluationCharts,
-  TagSetEvaluator,
-} from '../core/evaluation/index.js';
-import { loadTaxonomy, readTagCorpus } from '../core/inputs/index.js';
 
 export function evaluateCommand(print: (line: string) => void): Command {
   return new Command('evaluate')
@@ -23,6 +16,10 @@ export function evaluateCommand(print: (line: string) => void): Command {
     .option('--out <dir>', 'where the report goes (default ./out/<dataset>-evaluation)')
     .action(
       async (dataset: string, options: { reference: string; taxonomy: string; out?: string }) => {
+        // Loaded here: Arrow, Parquet and the charts stay out of every other command's start.
+        const { evaluationMarkdown, readPublishedRows, renderEvaluationCharts, TagSetEvaluator } =
+          await import('../core/evaluation/index.js');
+        const { loadTaxonomy, readTagCorpus } = await import('../core/inputs/index.js');
         const taxonomy = loadTaxonomy(options.taxonomy);
         const corpus = await readTagCorpus({ path: options.reference, taxonomy });
         const evaluator = new TagSetEvaluator({

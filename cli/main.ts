@@ -5,17 +5,12 @@ import { version } from '../core/version.js';
 import { workerCommand } from '../workers/worker.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
+import { errorHint, rootCauseMessage } from './failures.js';
 import { modelImportCommand } from './model-import.js';
 import { modelTrainCommand } from './model-train.js';
 import { reproduceCommand } from './reproduce.js';
-import {
-  errorHint,
-  exitAfterRun,
-  printRunResult,
-  rootCauseMessage,
-  runCommand,
-  runPipeline,
-} from './run.js';
+import { exitAfterRun, runCommand, runPipeline } from './run.js';
+import { printRunResult } from './run-summary.js';
 import { cleanCommand, runsCommand } from './runs.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';

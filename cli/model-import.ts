@@ -1,7 +1,5 @@
 // `tagflow model import <checkpoint> --taxonomy <json> --out <dir>`.
 import { Command } from 'commander';
-import { loadTaxonomy } from '../core/inputs/index.js';
-import { importCheckpoint } from '../models/import-checkpoint.js';
 
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -21,6 +19,9 @@ export function modelImportCommand(options: { print?: (line: string) => void } =
     .requiredOption('--taxonomy <json>', 'taxonomy JSON the model was trained on')
     .requiredOption('--out <dir>', 'model pack folder to write (replaced if it is a model pack)')
     .action(async (checkpoint: string, opts: { taxonomy: string; out: string }) => {
+      // Loaded here: the checkpoint reader and the ONNX writer serve only this command.
+      const { loadTaxonomy } = await import('../core/inputs/index.js');
+      const { importCheckpoint } = await import('../models/import-checkpoint.js');
       const taxonomy = loadTaxonomy(opts.taxonomy);
       const meta = await importCheckpoint({
         checkpointPath: checkpoint,

@@ -3,17 +3,14 @@
 //   npx tsx cli/model-train.ts --taxonomy data/demo/taxonomy.json --corpus data/demo/corpus.csv --out <dir>
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { loadTaxonomy, readTagCorpus } from '../core/inputs/index.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   type TrainBatchProgress,
   type TrainConfig,
   type TrainProgress,
 } from '../models/train-config.js';
-import { writeTrainedPack } from '../models/train-export.js';
 import type { trainVae } from '../models/train-vae.js';
 
 function integer(value: string): number {
@@ -94,6 +91,9 @@ export function modelTrainCommand(options: { print?: (line: string) => void } = 
     .option('--drop-unknown-tags', 'drop corpus tags not in the taxonomy (default: refuse)')
     .option('--no-progress', 'no progress bar or per-epoch lines')
     .action(async (opts: TrainOptions) => {
+      // Loaded here, not when any `tagflow` command starts: corpus readers, the pack writer.
+      const { loadTaxonomy, readTagCorpus } = await import('../core/inputs/index.js');
+      const { writeTrainedPack } = await import('../models/train-export.js');
       const taxonomy = loadTaxonomy(opts.taxonomy);
       const corpus = await readTagCorpus({
         path: opts.corpus,
@@ -120,7 +120,7 @@ export function modelTrainCommand(options: { print?: (line: string) => void } = 
         `training on ${opts.corpus}: ${corpus.rows} rows, ${taxonomy.size} tags; hidden ${config.hiddenDim}, latent ${config.latentDim}, β ${config.beta}, lr ${config.learningRate}, batch ${config.batchSize}, ≤ ${config.maxEpochs} epochs (patience ${config.patience}), seed ${config.seed}, ${config.backend}`,
       );
 
-      const progress = opts.progress ? progressReporter(print, config.maxEpochs) : undefined;
+      const progress = opts.progress ? await progressReporter(print, config.maxEpochs) : undefined;
       const abort = new AbortController();
       const onSigint = () =>
         abort.abort(new ValidationError('training interrupted; nothing written'));
@@ -166,7 +166,7 @@ export function modelTrainCommand(options: { print?: (line: string) => void } = 
 }
 
 /** A progress bar on a terminal (stderr); otherwise one printed line per epoch. */
-function progressReporter(print: (line: string) => void, maxEpochs: number) {
+async function progressReporter(print: (line: string) => void, maxEpochs: number) {
   const losses = (p: TrainProgress | undefined) =>
     p
       ? `train ${p.trainLoss.toFixed(3)} | val ${p.valLoss.toFixed(3)} (recon ${p.valReconstruction.toFixed(3)}, KL ${p.valKl.toFixed(3)}) | best @${p.bestEpoch}`
@@ -182,6 +182,7 @@ function progressReporter(print: (line: string) => void, maxEpochs: number) {
     };
   }
   // The bar counts epochs, moving within one as its mini-batches finish.
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({
     format: '{bar} epoch {epoch}/{maxEpochs} | {losses} | ETA ≤ {eta}',
     barsize: 24,

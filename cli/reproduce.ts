@@ -14,26 +14,11 @@ import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { stringify } from 'yaml';
-import { parseRunConfig } from '../core/config.js';
-import {
-  compareWithPublished,
-  describeLocation,
-  describeProblem,
-  findRecipeInputs,
-  type HubOptions,
-  openDatasetSource,
-  parseDatasetLocation,
-  parseRecipe,
-  preflightFolderTarget,
-  RECIPE_FILE,
-  reproductionConfig,
-  stageInputs,
-  verifyDataset,
-} from '../core/dataset/index.js';
+import type { HubOptions } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
 import { version } from '../core/version.js';
-import { printRunResult, runPipeline } from './run.js';
+import { runPipeline } from './run.js';
+import { printRunResult } from './run-summary.js';
 import { reportVerification } from './verify.js';
 
 export interface ReproduceOptions {
@@ -68,6 +53,23 @@ const inside = (path: string, dir: string) => {
 
 export async function reproduceDataset(options: ReproduceOptions): Promise<ReproduceOutcome> {
   const print = options.print ?? ((line: string) => console.log(line));
+  // Loaded here: the Hub client, Arrow and Parquet stay out of other commands' start.
+  const {
+    compareWithPublished,
+    describeLocation,
+    describeProblem,
+    findRecipeInputs,
+    openDatasetSource,
+    parseDatasetLocation,
+    parseRecipe,
+    preflightFolderTarget,
+    RECIPE_FILE,
+    reproductionConfig,
+    stageInputs,
+    verifyDataset,
+  } = await import('../core/dataset/index.js');
+  const { parseRunConfig } = await import('../core/config.js');
+  const { stringify } = await import('yaml');
   const cwd = resolve(options.cwd ?? process.cwd());
   const location = parseDatasetLocation(options.dataset, cwd);
   const where = describeLocation(location);
@@ -81,7 +83,7 @@ export async function reproduceDataset(options: ReproduceOptions): Promise<Repro
       `${where} has no ${RECIPE_FILE}: it was published (by tagflow ${verified.marker.toolVersion}) without its recipe, so there is nothing to reproduce it from`,
     );
   }
-  reportVerification(verified, print, (result) =>
+  await reportVerification(verified, print, (result) =>
     result.problems.some((p) => p.path === RECIPE_FILE)
       ? `${where}: its recipe, ${RECIPE_FILE}, is ${result.problems.find((p) => p.path === RECIPE_FILE)!.kind}: the dataset cannot be reproduced without it`
       : undefined,

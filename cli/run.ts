@@ -1,13 +1,21 @@
 // `tagflow run --config <file>`: submit a run (or attach to it, when one of that name is
 // already running), show its progress live, and print where the dataset went. It runs on the
 // cluster named by TEMPORAL_ADDRESS, else on the project's background server (`tagflow server
-// start`) when it is up, else in embedded mode (its own dev server and worker).
+// start`) when it is up — handed to that process, cli/local-run.ts — else in embedded mode
+// (its own dev server and worker). The Temporal client and the config parser load only on
+// the paths that use them.
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadRunConfig, type RunConfig, type RunConfigInput } from '../core/config.js';
-import type { RunInput, RunResult } from '../core/run-types.js';
+import type { RunConfig, RunConfigInput } from '../core/config.js';
+import {
+  PROGRESS_QUERY,
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../core/run-types.js';
 import { isS3Url, parseS3Url } from '../core/s3-url.js';
 import {
   connectionSettingsFromEnv,
@@ -15,14 +23,15 @@ import {
 } from '../workers/connection.js';
 import type { EmbeddedTemporal } from '../workers/embedded.js';
 import { localServer } from '../workers/local-server.js';
-import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
-import { ProgressView } from './progress-view.js';
+import { addHint, exhaustedActivity } from './failures.js';
 import { retryReporter } from './retry-lines.js';
+import { printRunResult } from './run-summary.js';
 
 export async function connectClient(
   settings: TemporalConnectionSettings,
 ): Promise<{ client: Client; close(): Promise<void> }> {
+  const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({
     address: settings.address,
     tls: settings.tls,
@@ -32,17 +41,6 @@ export async function connectClient(
     client: new Client({ connection, namespace: settings.namespace }),
     close: () => connection.close(),
   };
-}
-
-/** The most specific message in a failure chain (workflow → child → activity → application). */
-export function rootCauseMessage(err: unknown): string {
-  let current: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  while (current instanceof Error) {
-    if (current.message) message = current.message;
-    current = (current as Error & { cause?: unknown }).cause;
-  }
-  return message;
 }
 
 export function workflowUiUrl(
@@ -75,6 +73,23 @@ export interface RunOptions {
    * Without it, runPipeline stops the embedded worker and server before it returns.
    */
   stopInBackground?: boolean;
+  /** Where relative paths and the default target resolve, and .tagflow is (default: cwd). */
+  cwd?: string;
+  /** False: follow the run from this process even when the background server could (its own). */
+  viaServer?: boolean;
+  /** Told when each step of the command has ended (default: `trace`). */
+  onStep?: (step: string) => void;
+  /** Where progress goes (default: bars on a terminal, stage lines elsewhere). */
+  view?: ProgressSink;
+  /** False: leave SIGINT and SIGTERM to the caller (default: stop following, say how to resume). */
+  handleSignals?: boolean;
+}
+
+/** What a run's progress is shown on (cli/progress-view.ts ProgressView, or a stream). */
+export interface ProgressSink {
+  update(progress: RunProgress): void;
+  note(line: string): void;
+  stop(): void;
 }
 
 /** Where a run went: a cluster, the project's background server, or its own embedded one. */
@@ -95,31 +110,6 @@ export function resumeCommand(argv = process.argv.slice(2)): string {
   return ['tagflow', ...argv.map(quote)].join(' ');
 }
 
-/** A line `tagflow` prints after an error's `tagflow:` line (main.ts). */
-export function addHint(err: unknown, hint: string): void {
-  if (!(err instanceof Error)) return;
-  const before = errorHint(err);
-  Object.defineProperty(err, 'tagflowHint', {
-    value: before ? `${before}\n  ${hint}` : hint,
-    configurable: true,
-  });
-}
-
-/** The activity in a failure chain that used up its retries, if any. */
-function exhaustedActivity(err: unknown): string | undefined {
-  for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
-    const failure = e as Error & { retryState?: string; activityType?: string };
-    if (failure.activityType && failure.retryState === 'MAXIMUM_ATTEMPTS_REACHED')
-      return failure.activityType;
-  }
-  return undefined;
-}
-
-/** The hint attached by addHint, if any. */
-export function errorHint(err: unknown): string | undefined {
-  return (err as { tagflowHint?: string } | undefined)?.tagflowHint;
-}
-
 /** TAGFLOW_TRACE=1: when each start-up step ended, in ms since the process started (stderr). */
 export function trace(step: string): void {
   if (process.env.TAGFLOW_TRACE)
@@ -127,14 +117,14 @@ export function trace(step: string): void {
 }
 
 /** The cluster (TEMPORAL_ADDRESS), else the project's background server when it is up. */
-export function chooseTemporal(): {
+export function chooseTemporal(cwd?: string): {
   settings?: TemporalConnectionSettings;
   mode: RunMode;
   uiBase?: string;
 } {
   const cluster = connectionSettingsFromEnv();
   if (cluster) return { settings: cluster, mode: 'cluster', uiBase: process.env.TEMPORAL_UI_URL };
-  const server = localServer();
+  const server = localServer(cwd);
   if (server)
     return {
       settings: { address: server.address, namespace: server.namespace },
@@ -150,19 +140,34 @@ export function chooseTemporal(): {
  * is up, else in embedded mode, with a dev server and a worker in this process for the run.
  */
 export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  if (options.viaServer !== false && !connectionSettingsFromEnv()) {
+    const server = localServer(cwd);
+    if (server?.control) {
+      const { runOnLocalServer } = await import('./local-run.js');
+      return runOnLocalServer(server.control, { ...options, cwd });
+    }
+  }
   const print = options.print ?? ((line: string) => console.log(line));
+  const step = options.onStep ?? trace;
   const overrides: Partial<RunConfigInput> = {};
   if (options.name) overrides.name = options.name;
   if (options.seed !== undefined) overrides.seed = options.seed;
-  const config: RunConfig = loadRunConfig(options.config, overrides);
+  // The progress bars load while the run is submitted.
+  const progressView = options.view ? undefined : import('./progress-view.js');
+  progressView?.catch(() => {});
+  const { loadRunConfig } = await import('../core/config.js');
+  // Named as given (errors quote it), unless it is relative to another folder than this process's.
+  const file = cwd === resolve(process.cwd()) ? options.config : resolve(cwd, options.config);
+  const config: RunConfig = loadRunConfig(file, overrides, cwd);
   if (options.target) {
     config.output.target = /^(hf|file|s3):\/\//.test(options.target)
       ? options.target
-      : pathToFileURL(resolve(options.target)).href;
+      : pathToFileURL(resolve(cwd, options.target)).href;
   }
-  trace('config loaded');
+  step('config loaded');
 
-  const chosen = chooseTemporal();
+  const chosen = chooseTemporal(cwd);
   const { mode } = chosen;
   let embedded: EmbeddedTemporal | undefined;
   let settings = chosen.settings;
@@ -184,10 +189,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       ui: options.ui,
       device: options.device,
       verbose: options.verbose,
-      onStep: trace,
+      onStep: step,
+      // A trained pack does not exist yet.
+      modelPack: config.train.enabled ? undefined : config.model.pack,
     });
     settings = embedded.connection;
-    trace('embedded server and worker up');
+    step('embedded server and worker up');
   }
   if (!settings) throw new Error('no Temporal connection');
   // Ctrl-C (or SIGTERM): stop within seconds and say how to resume; a second one exits at once.
@@ -205,8 +212,10 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const deadline = new Promise((r) => setTimeout(r, 3_000).unref());
     void Promise.race([stopping, deadline]).finally(() => process.exit(130));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (options.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   let completed = false;
   const { client, close } = await connectClient(settings);
   const workflowId = runWorkflowId(config.name);
@@ -223,11 +232,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       // Starting a run that is already going attaches to it instead of duplicating it.
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    trace('workflow submitted');
+    step('workflow submitted');
     print(`run ${config.name}: workflow ${workflowId}${uiUrl ? `\n  Temporal UI: ${uiUrl}` : ''}`);
     if (options.detach) return { workflowId, uiUrl, mode };
 
-    const view = new ProgressView({ enabled: options.progress, print });
+    const view =
+      options.view ?? new (await progressView!).ProgressView({ enabled: options.progress, print });
     // One query at a time, and none left in flight when the connection closes.
     let following = true;
     let wake: (() => void) | undefined;
@@ -235,7 +245,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const follow = (async () => {
       while (following) {
         try {
-          view.update(await handle.query(progressQuery));
+          view.update(await handle.query<RunProgress>(PROGRESS_QUERY));
           await retries();
         } catch {
           // a query can fail while a worker restarts; the next one will tell
@@ -252,11 +262,11 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     })();
     try {
       const result: RunResult = await handle.result();
-      trace('run completed');
+      step('run completed');
       following = false;
       wake?.();
       await follow;
-      view.update(await handle.query(progressQuery));
+      view.update(await handle.query<RunProgress>(PROGRESS_QUERY));
       view.stop();
       completed = true;
       return {
@@ -369,41 +379,3 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
       exitAfterRun(outcome);
     });
 }
-
-export function printRunResult(result: RunResult, print: (line: string) => void): void {
-  print(`dataset: ${result.target}`);
-  print(
-    `  rows: ${result.rowsGenerated} generated, ${result.rowsUnique} unique; ` +
-      `train ${result.splits.train}, validation ${result.splits.validation}, test ${result.splits.test}`,
-  );
-  if (result.coverage) {
-    const c = result.coverage;
-    const short = c.unreached.map((t) => `${t.tag} (${t.rows})`).join(', ');
-    print(
-      `  coverage: ${c.rowsAdded} rows added for ${c.tagsShort} tags under ${c.minRowsPerTag} rows; ` +
-        (short
-          ? `still short: ${short} (reasons in report/coverage.json)`
-          : 'every tag reached it'),
-    );
-  }
-  if (result.evaluation) {
-    const e = result.evaluation;
-    print(
-      `  quality: co-occurrence r ${e.cooccurrenceR === null ? 'n/a' : e.cooccurrenceR.toFixed(3)}, mean JS ${e.meanJs.toFixed(3)}, max W1 ${e.maxW1.toFixed(3)}`,
-    );
-  }
-  const stalls = Object.entries(result.eventLoopStallMs ?? {});
-  if (stalls.length > 0) {
-    // The worker's own measure (activities/event-loop-watch.ts); the history does not show it.
-    print(
-      `  worker event-loop stalls: ${stalls.map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')}`,
-    );
-  }
-  if (result.publish.commit) {
-    print(
-      `  commit: ${result.publish.commit.oid}${result.publish.commit.alreadyPublished ? ' (already published by an earlier attempt)' : ''}`,
-    );
-  }
-}
-
-export { WorkflowFailedError, WorkflowNotFoundError };

@@ -3,7 +3,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { listRunFolders, openArtifactStore, removeRunFolders } from '../core/io/index.js';
 import { isS3Url } from '../core/s3-url.js';
 
 const DEFAULT_ARTIFACTS = '.tagflow/artifacts';
@@ -19,9 +18,12 @@ function size(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+// Loaded when a command runs: core/io brings Arrow and Parquet, which other commands' start
+// need not pay for.
+const io = () => import('../core/io/index.js');
 /** A folder (relative to the working folder) or s3://<bucket>/<prefix>. */
-const store = (artifacts: string) =>
-  openArtifactStore(isS3Url(artifacts) ? artifacts : resolve(artifacts));
+const store = async (artifacts: string) =>
+  (await io()).openArtifactStore(isS3Url(artifacts) ? artifacts : resolve(artifacts));
 const ARTIFACTS_HELP =
   'the artifact store: a folder or s3://<bucket>/<prefix> (config `artifacts`)';
 
@@ -30,7 +32,8 @@ export function runsCommand(print: (line: string) => void): Command {
     .description('list the runs in the artifact store: state, size of their intermediates')
     .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
     .action(async (options: { artifacts: string }) => {
-      const artifacts = store(options.artifacts);
+      const artifacts = await store(options.artifacts);
+      const { listRunFolders } = await io();
       const runs = await listRunFolders(artifacts);
       if (runs.length === 0) {
         print(`no runs in ${artifacts.root}`);
@@ -58,7 +61,8 @@ export function cleanCommand(print: (line: string) => void): Command {
     .option('--finished', 'every published run')
     .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
     .action(async (runs: string[], options: { finished?: boolean; artifacts: string }) => {
-      const artifacts = store(options.artifacts);
+      const artifacts = await store(options.artifacts);
+      const { listRunFolders, removeRunFolders } = await io();
       const ids = [...runs];
       if (options.finished)
         ids.push(

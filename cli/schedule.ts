@@ -1,9 +1,7 @@
 // `tagflow schedule create|list|pause|unpause|delete`: periodic refreshes as Temporal
 // Schedules. Each scheduled run gets its own run id, seed and output revision (see
 // workflows/scheduled-run.ts); a run still going when the next is due makes that one skip.
-import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadRunConfig } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { withTemporal } from './temporal-session.js';
@@ -27,6 +25,7 @@ async function onSchedule<T>(
     try {
       return await fn(client.schedule.getHandle(scheduleId(name)));
     } catch (err) {
+      const { ScheduleNotFoundError } = await import('@temporalio/client');
       if (err instanceof ScheduleNotFoundError)
         throw new ValidationError(`no schedule named "${name}"`);
       throw err;
@@ -61,7 +60,9 @@ export function scheduleCommand(print: (line: string) => void): Command {
           options.queuePrefix ?? process.env.TAGFLOW_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
         if (Boolean(options.every) === Boolean(options.cron))
           throw new ValidationError('give exactly one of --every or --cron');
+        const { loadRunConfig } = await import('../core/config.js');
         const config = loadRunConfig(options.config);
+        const { ScheduleOverlapPolicy } = await import('@temporalio/client');
         await withTemporal(async ({ client }) => {
           await client.schedule.create({
             scheduleId: scheduleId(config.name),

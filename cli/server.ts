@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { devServerOwner, runningDevServer } from '../infra/dev-server.js';
@@ -17,6 +16,7 @@ import {
   projectStateDir,
   serveLocally,
 } from '../workers/local-server.js';
+import { serveHandedRun } from './local-run.js';
 
 const TAGFLOW_BIN = fileURLToPath(new URL('../bin/tagflow.js', import.meta.url));
 
@@ -41,6 +41,7 @@ function describe(info: LocalServerInfo, dir: string): string[] {
 /** Is the server answering on its gRPC port? */
 async function answers(address: string): Promise<boolean> {
   try {
+    const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address, connectTimeout: 2_000 });
     try {
       await connection.workflowService.describeNamespace({ namespace: 'default' });
@@ -180,7 +181,12 @@ export function serverCommand(print: (line: string) => void = (l) => console.log
     .option('--no-ui', 'do not serve the Temporal Web UI')
     .option('--device <device>', 'inference device', 'cpu')
     .action(async (options: { ui: boolean; device: 'cpu' | 'cuda' }) => {
-      await serveLocally({ dir: process.cwd(), ui: options.ui, device: options.device });
+      await serveLocally({
+        dir: process.cwd(),
+        ui: options.ui,
+        device: options.device,
+        onRun: serveHandedRun,
+      });
     });
   return server;
 }

@@ -1,10 +1,14 @@
 // `tagflow status <run>`: where a run is (stage, chunks, rows) or how it ended.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import type { RunProgress, RunResult } from '../core/run-types.js';
-import { progressQuery, runWorkflowId } from '../workflows/generate-dataset.js';
-import { printRunResult, rootCauseMessage } from './run.js';
+import {
+  PROGRESS_QUERY,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../core/run-types.js';
+import { rootCauseMessage } from './failures.js';
+import { printRunResult } from './run-summary.js';
 import { withTemporal } from './temporal-session.js';
 
 export function statusCommand(print: (line: string) => void): Command {
@@ -19,6 +23,7 @@ export function statusCommand(print: (line: string) => void): Command {
         try {
           description = await handle.describe();
         } catch (err) {
+          const { WorkflowNotFoundError } = await import('@temporalio/client');
           if (err instanceof WorkflowNotFoundError)
             throw new ValidationError(`no run named "${run}" (workflow ${workflowId})`);
           throw err;
@@ -28,7 +33,7 @@ export function statusCommand(print: (line: string) => void): Command {
           `run ${run}: ${status} (workflow ${workflowId}, started ${description.startTime.toISOString()})`,
         );
         if (status === 'RUNNING') {
-          const p: RunProgress = await handle.query(progressQuery);
+          const p: RunProgress = await handle.query<RunProgress>(PROGRESS_QUERY);
           print(`  stage: ${p.stage}`);
           print(
             `  generation: ${p.chunksDone}/${p.chunksTotal} chunks, ${p.rowsGenerated}/${p.rowsPlanned} rows`,

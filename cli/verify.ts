@@ -1,23 +1,20 @@
 // `tagflow verify <dataset>`: every file of a published dataset (a folder, a Hub repo or an S3 prefix)
 // against the digests its marker lists; missing, extra and altered files are named.
 import { Command } from 'commander';
-import {
-  describeLocation,
-  describeProblem,
-  type HubOptions,
-  openDatasetSource,
-  parseDatasetLocation,
-  type VerifyResult,
-  verifyDataset,
-} from '../core/dataset/index.js';
+import type { HubOptions, VerifyResult } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
 
+// Loaded when used: the dataset readers bring the Hub client, Arrow and Parquet, which the
+// start of every other command need not pay for.
+const datasets = () => import('../core/dataset/index.js');
+
 /** Prints what does not match and throws, or prints `verified: N files`. */
-export function reportVerification(
+export async function reportVerification(
   result: VerifyResult,
   print: (line: string) => void,
   hint?: (result: VerifyResult) => string | undefined,
-): void {
+): Promise<void> {
+  const { describeLocation, describeProblem } = await datasets();
   const where = describeLocation(result.source.location);
   if (result.problems.length > 0) {
     for (const problem of result.problems) print(describeProblem(problem));
@@ -35,9 +32,10 @@ export async function verifyPublished(
   dataset: string,
   options: { print: (line: string) => void; cwd?: string; hub?: HubOptions },
 ): Promise<VerifyResult> {
+  const { openDatasetSource, parseDatasetLocation, verifyDataset } = await datasets();
   const source = openDatasetSource(parseDatasetLocation(dataset, options.cwd), options.hub);
   const result = await verifyDataset(source);
-  reportVerification(result, options.print);
+  await reportVerification(result, options.print);
   return result;
 }
 

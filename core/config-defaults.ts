@@ -10,9 +10,6 @@ export const MIN_TEMPERATURE = 1e-3;
 export const MAX_TEMPERATURE = 1000;
 /** Latent rows per run: a bound the plan, the history and the dedupe bitmap stay well within. */
 export const MAX_LATENT_ROWS = 1e10;
-/** Chunk activities per temperature: each adds events to its child's history (51,200 at most). */
-export const MAX_CHUNKS_PER_TEMPERATURE = 10_000;
-export const MAX_CHUNK_ROWS = 10_000_000;
 /**
  * `generation.minRowsPerTag` at most: the coverage stage keeps up to this many tag sets per tag
  * in memory to deduplicate top-up rows against.

@@ -11,8 +11,6 @@ import {
   applyPreset,
   DEFAULT_CHECKPOINT_SECONDS,
   isRecord,
-  MAX_CHUNK_ROWS,
-  MAX_CHUNKS_PER_TEMPERATURE,
   MAX_LATENT_ROWS,
   MAX_MIN_ROWS_PER_TAG,
   MAX_TEMPERATURE,
@@ -22,6 +20,7 @@ import {
 } from './config-defaults.js';
 import { countParamsIssues } from './counts/index.js';
 import { ValidationError } from './errors.js';
+import { MAX_CHUNK_ROWS, MAX_CHUNKS_PER_TEMPERATURE } from './plan.js';
 import { isS3Url, s3UrlProblem } from './s3-url.js';
 
 export * from './config-defaults.js';
@@ -172,7 +171,8 @@ export const RunConfigSchema = z
           .max(MAX_MIN_ROWS_PER_TAG, `must be ≤ ${MAX_MIN_ROWS_PER_TAG}`)
           .default(0),
         batchSize: positiveInt.max(65_536).default(2048),
-        chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).default(5000),
+        // Unset: sized to the run (core/plan.ts autoChunkRows).
+        chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).optional(),
       })
       .strict()
       .default({
@@ -185,7 +185,6 @@ export const RunConfigSchema = z
         countCoupling: PRESETS.tagflow.countCoupling,
         minRowsPerTag: 0,
         batchSize: 2048,
-        chunkRows: 5000,
       }),
     split: z
       .object({
@@ -287,7 +286,7 @@ export const RunConfigSchema = z
           'calibration needs a corpus: set generation.corpus (or counts.mode: fit with counts.reference), or enabled: false',
       });
     }
-    if (g.latent.enabled && g.latent.rows !== undefined) {
+    if (g.latent.enabled && g.latent.rows !== undefined && g.chunkRows !== undefined) {
       const perTemperature = Math.ceil(g.latent.rows / g.temperatures.length);
       const chunks = Math.ceil(perTemperature / g.chunkRows);
       if (chunks > MAX_CHUNKS_PER_TEMPERATURE) {

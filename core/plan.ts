@@ -4,7 +4,6 @@
 // payloads never need to carry lists of files.
 //
 // No Node imports here: workflow code imports this module.
-import type { RunConfig } from './config.js';
 
 export type GenerationMode = 'seeded' | 'latent';
 
@@ -33,7 +32,30 @@ export interface GenerationPlanInput {
   latent: boolean;
   /** Total latent rows (default: catalogue rows × temperatures). */
   latentRows?: number;
-  chunkRows: number;
+  /** Rows per chunk; default: autoChunkRows of the largest (temperature, mode) group. */
+  chunkRows?: number;
+}
+
+/** Chunk activities per temperature: each adds events to its child's history (51,200 at most). */
+export const MAX_CHUNKS_PER_TEMPERATURE = 10_000;
+export const MAX_CHUNK_ROWS = 10_000_000;
+
+/**
+ * When a config leaves chunkRows unset, a (temperature, mode) group of up to this many rows is
+ * one chunk, and a larger one is cut into the fewest chunks of equal size under it. A chunk
+ * costs an activity round trip, a file and its fsync: at 5,000 rows a chunk, a run spent more
+ * on those than on its rows (bench/latent-scale.ts), while a long chunk still loses no more
+ * than its checkpoint interval (execution.checkpointSeconds) to a crash.
+ */
+export const AUTO_CHUNK_MAX_ROWS = 250_000;
+
+/** Rows per chunk for groups of up to `groupRows` rows, when the config leaves it to tagflow. */
+export function autoChunkRows(groupRows: number): number {
+  const chunks = Math.min(
+    Math.max(1, Math.ceil(groupRows / AUTO_CHUNK_MAX_ROWS)),
+    MAX_CHUNKS_PER_TEMPERATURE,
+  );
+  return Math.max(1, Math.ceil(groupRows / chunks));
 }
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
@@ -64,13 +86,14 @@ export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
     ? (input.latentRows ?? input.catalogueRows * input.temperatures.length)
     : 0;
   const latentPerTemperature = latentRowsPerTemperature(latentTotal, input.temperatures.length);
+  const seededRows = input.seeded ? input.catalogueRows : 0;
+  const chunkRows = input.chunkRows ?? autoChunkRows(Math.max(seededRows, ...latentPerTemperature));
   return input.temperatures.map((temperature, temperatureIndex) => {
-    const seededRows = input.seeded ? input.catalogueRows : 0;
     const latentRows = latentPerTemperature[temperatureIndex];
     const chunks: PlannedChunk[] = [];
     const add = (mode: GenerationMode, rows: number) => {
-      for (let rowStart = 0; rowStart < rows; rowStart += input.chunkRows) {
-        const rowEnd = Math.min(rows, rowStart + input.chunkRows);
+      for (let rowStart = 0; rowStart < rows; rowStart += chunkRows) {
+        const rowEnd = Math.min(rows, rowStart + chunkRows);
         chunks.push({
           mode,
           temperatureIndex,
@@ -87,14 +110,34 @@ export function planGeneration(input: GenerationPlanInput): TemperaturePlan[] {
   });
 }
 
+/**
+ * Up to this many chunks, a run generates them from its own workflow: a child workflow per
+ * temperature costs its start and a few task round trips, more than a notebook-sized run's
+ * chunks take, and a few dozen activities keep the run's history small without children.
+ */
+export const INLINE_GENERATION_MAX_CHUNKS = 32;
+
+/** Whether the plan's chunks run from the run's workflow itself rather than one child per temperature. */
+export function generatesInline(plan: readonly TemperaturePlan[]): boolean {
+  return plan.reduce((n, t) => n + t.chunks.length, 0) <= INLINE_GENERATION_MAX_CHUNKS;
+}
+
 /** All chunk keys of a plan in the stable order. */
 export function planChunkKeys(plan: readonly TemperaturePlan[]): string[] {
   return plan.flatMap((t) => t.chunks.map((c) => c.key));
 }
 
+/** The parts of a run's generation settings (RunConfig['generation']) its plan depends on. */
+export interface GenerationSettings {
+  temperatures: readonly number[];
+  seeded: { enabled: boolean };
+  latent: { enabled: boolean; rows?: number };
+  chunkRows?: number;
+}
+
 /** The generation plan of a run's configuration over a catalogue of `catalogueRows` rows. */
 export function planRunGeneration(
-  generation: RunConfig['generation'],
+  generation: GenerationSettings,
   catalogueRows: number,
 ): TemperaturePlan[] {
   return planGeneration({
@@ -115,11 +158,14 @@ export interface ConceptPart {
   key: string;
 }
 
+/** Rows per concept part when the config leaves chunkRows unset. */
+export const CONCEPT_PART_ROWS = 5000;
+
 /** The concept parts: as many whole concepts (2 × rowsPerConcept rows each) as fit in chunkRows. */
 export function planConcepts(
   concepts: number,
   rowsPerConcept: number,
-  chunkRows: number,
+  chunkRows = CONCEPT_PART_ROWS,
 ): ConceptPart[] {
   const perPart = Math.max(1, Math.floor(chunkRows / (2 * rowsPerConcept)));
   const parts = Math.ceil(concepts / perPart);
@@ -151,12 +197,12 @@ export const MAX_COVERAGE_PARTS = 1000;
 
 /**
  * A round's ranges cut into parts of `chunkRows` candidates (a tag's range may span parts), or
- * of more when that would make more than MAX_COVERAGE_PARTS parts.
+ * of more when that would make more than MAX_COVERAGE_PARTS parts (unset: CONCEPT_PART_ROWS).
  */
 export function planCoverageParts(
   round: number,
   ranges: readonly CoverageRange[],
-  chunkRows: number,
+  chunkRows = CONCEPT_PART_ROWS,
 ): CoveragePart[] {
   const total = ranges.reduce((n, r) => n + r.to - r.from, 0);
   const partRows = Math.max(chunkRows, Math.ceil(total / MAX_COVERAGE_PARTS));

@@ -17,6 +17,17 @@ export const STAGES = [
   'publish',
 ] as const;
 export type StageName = (typeof STAGES)[number];
+
+/** The workflow id of a run: starting the same run twice attaches to the first. */
+export function runWorkflowId(runId: string): string {
+  return `tagflow-${runId}`;
+}
+
+/**
+ * The run workflow's progress query (RunProgress), by name: clients query it without loading
+ * the workflow SDK (workflows/generate-dataset.ts defines it).
+ */
+export const PROGRESS_QUERY = 'progress';
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
 export interface RunInput {

@@ -15,7 +15,7 @@ import type {
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { closeStageThreads } from '../activities/stage-threads.js';
-import { clearVaeSessionCache } from '../core/generation/index.js';
+import { clearVaeSessionCache, loadVaeSession } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 import type { TemporalConnectionSettings } from './connection.js';
@@ -42,6 +42,7 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorkers {
+  /** The first queue's worker, then the others once made (createWorkers). */
   workers: Worker[];
   connection: NativeConnection;
   /** Resolves when every worker has stopped. */
@@ -109,6 +110,27 @@ export function workflowBundle(): Promise<WorkflowBundle> {
   return bundle;
 }
 
+/**
+ * Loads a model pack's inference session (its threads, onnxruntime sessions and kernels) into
+ * the cache the chunk activities of workers made with the same settings use, so a run's first
+ * chunk does not wait for it. Failures are left to the run: its load stage names them.
+ */
+export async function warmModelSession(
+  settings: Pick<WorkerOptions, 'device' | 'threads' | 'inferenceThreads'>,
+  packDir: string,
+): Promise<void> {
+  try {
+    await loadVaeSession({
+      device: settings.device,
+      threads: settings.threads,
+      inferenceThreads: settings.inferenceThreads,
+      packDir,
+    });
+  } catch {
+    // the load stage reports a pack that does not load
+  }
+}
+
 export async function createWorkers(options: WorkerOptions): Promise<RunningWorkers> {
   await installWorkerRuntime();
   const { NativeConnection, Worker } = await import('@temporalio/worker');
@@ -129,20 +151,31 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     inferenceThreads: options.inferenceThreads,
   });
   const concurrency = { ...DEFAULT_CONCURRENCY, ...options.maxConcurrentActivities };
-  const workers = await Promise.all(
-    options.queues.map((kind) =>
-      Worker.create({
-        connection,
-        namespace: options.connection.namespace,
-        taskQueue: taskQueueName(kind, options.queuePrefix),
-        workflowBundle: workflowBundleCode,
-        activities,
-        maxConcurrentActivityTaskExecutions: concurrency[kind],
-        maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
-        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10} seconds`,
-      }),
-    ),
-  );
+  const create = (kind: QueueKind) =>
+    Worker.create({
+      connection,
+      namespace: options.connection.namespace,
+      taskQueue: taskQueueName(kind, options.queuePrefix),
+      workflowBundle: workflowBundleCode,
+      activities,
+      maxConcurrentActivityTaskExecutions: concurrency[kind],
+      maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 10,
+      shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10} seconds`,
+    });
+  // Each Worker loads the workflow bundle into a VM of its own (0.3 s or more on a busy
+  // machine): the first queue's is made first, and the others while it already serves, so a
+  // run's first tasks (on the cpu queue) need not wait for the inference queue's worker.
+  const [firstKind, ...otherKinds] = options.queues;
+  const first = await create(firstKind).catch(async (err) => {
+    await connection.close();
+    throw err;
+  });
+  const workers: Worker[] = [first];
+  const others = Promise.all(otherKinds.map(create)).then((made) => {
+    workers.push(...made);
+    return made;
+  });
+  others.catch(() => {}); // run() reports it
   let running: Promise<void> | undefined;
   // A signal handler and the normal end of `run` may both ask: the connection closes once.
   let stopped: Promise<void> | undefined;
@@ -150,13 +183,23 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     workers,
     connection,
     run() {
-      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      running ??= Promise.all([
+        first.run(),
+        // Those shutdown already started (and stopped) are not run again.
+        others.then((made) =>
+          Promise.all(made.filter((w) => w.getState() === 'INITIALIZED').map((w) => w.run())),
+        ),
+      ]).then(() => undefined);
       return running;
     },
     shutdown() {
       stopped ??= (async () => {
-        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-        await running;
+        if (first.getState() === 'RUNNING') first.shutdown();
+        const all = [first, ...(await others.catch(() => [] as Worker[]))];
+        // A worker made but not yet run holds the connection too: run it, to shut it down.
+        const late = all.filter((w) => w.getState() === 'INITIALIZED').map((w) => w.run());
+        for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.all([running, ...late].map((p) => p?.catch(() => undefined)));
         // No activity runs any more: release the model sessions and stop their inference threads
         // and the idle stage threads.
         await Promise.all([clearVaeSessionCache(), closeStageThreads()]);

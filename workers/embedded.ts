@@ -10,6 +10,7 @@ import {
   DEFAULT_CONCURRENCY,
   installWorkerRuntime,
   type RunningWorkers,
+  warmModelSession,
   workflowBundle,
 } from './create-workers.js';
 
@@ -32,6 +33,8 @@ export async function startEmbeddedTemporal(params: {
   verbose?: boolean;
   /** Told when each start-up step has ended (TAGFLOW_TRACE). */
   onStep?: (step: string) => void;
+  /** The run's model pack: its inference session loads while the server and worker start. */
+  modelPack?: string;
 }): Promise<EmbeddedTemporal> {
   const stateDir = join(resolve(params.dir ?? process.cwd()), '.tagflow');
   const dataDir = join(stateDir, 'temporal');
@@ -43,6 +46,12 @@ export async function startEmbeddedTemporal(params: {
     installWorkerRuntime(undefined, workerLogFile, false),
   ]);
   ready.catch(() => {});
+  if (params.modelPack) {
+    const pack = params.modelPack;
+    void warmModelSession({ device: params.device ?? 'cpu', threads: params.threads }, pack).then(
+      () => params.onStep?.('model session ready'),
+    );
+  }
   // The caller handles SIGINT/SIGTERM (cli/run.ts stops in seconds and says how to resume).
   const { server, connection, workers } = await startServerWithWorkers({
     dataDir,

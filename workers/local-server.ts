@@ -8,6 +8,7 @@
 // removes it when it stops; a file whose pid is gone is stale and ignored.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ControlAddress, ControlEndpoint, ControlHandler } from './control-endpoint.js';
 
 export interface LocalServerInfo {
   pid: number;
@@ -17,6 +18,8 @@ export interface LocalServerInfo {
   /** The SQLite state folder. */
   dataDir: string;
   startedAt: string;
+  /** Where `tagflow run` hands its runs (workers/control-endpoint.ts, cli/local-run.ts). */
+  control?: ControlAddress;
 }
 
 export function projectStateDir(dir: string = process.cwd()): string {
@@ -61,6 +64,8 @@ export async function serveLocally(params: {
   ui?: boolean;
   device?: 'cpu' | 'cuda';
   threads?: number;
+  /** Runs handed over by `tagflow run` (its control endpoint is on when given). */
+  onRun?: ControlHandler;
 }): Promise<void> {
   const dataDir = join(projectStateDir(params.dir), 'temporal');
   // Loaded here: the commands that only look for a running server stay light.
@@ -72,6 +77,11 @@ export async function serveLocally(params: {
     threads: params.threads,
   });
   const running = workers.run();
+  let control: ControlEndpoint | undefined;
+  if (params.onRun) {
+    const { startControlEndpoint } = await import('./control-endpoint.js');
+    control = await startControlEndpoint(params.onRun);
+  }
   const file = localServerFile(params.dir);
   const info: LocalServerInfo = {
     pid: process.pid,
@@ -80,9 +90,11 @@ export async function serveLocally(params: {
     uiUrl: server.uiUrl,
     dataDir,
     startedAt: new Date().toISOString(),
+    ...(control ? { control: { port: control.port, token: control.token } } : {}),
   };
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`);
+  // Owner-only: it holds the control endpoint's token.
+  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, file);
   console.error(
     `tagflow server: serving ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (pid ${process.pid})`,
@@ -93,6 +105,7 @@ export async function serveLocally(params: {
     stopping ??= (async () => {
       console.error(`tagflow server: ${signal} received, stopping`);
       removeIfOurs(file);
+      await control?.close();
       await workers.shutdown();
       await server.stop();
     })();

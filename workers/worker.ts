@@ -8,7 +8,7 @@
 // and exits. A GPU node runs `--queues gpu --device cuda`; cheap nodes run `--queues cpu`.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { DEFAULT_INFERENCE_THREADS } from '../core/generation/index.js';
+import { DEFAULT_INFERENCE_THREADS } from '../core/inference-defaults.js';
 import { DEFAULT_QUEUE_PREFIX, type QueueKind } from '../workflows/task-queues.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 import { connectionSettingsFromEnv } from './connection.js';

@@ -1,7 +1,8 @@
 // The pipeline as one durable workflow. Each stage is an activity; generation fans out as one
 // child workflow per temperature (keeping every history small for runs of tens of millions
-// of rows), each running its chunks with a concurrency limit. Payloads are small summaries;
-// rows live in the artifact store.
+// of rows), each running its chunks with a concurrency limit, except for runs of a few dozen
+// chunks, which run them from this workflow (core/plan.ts generatesInline). Payloads are
+// small summaries; rows live in the artifact store.
 //
 //   train? → load → counts → generate (children) → concepts? → dedupe → cover? →
 //   split ∥ evaluate? → publish
@@ -15,19 +16,22 @@ import {
   isCancellation,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
-import { planConcepts, planRunGeneration, type TemperaturePlan } from '../core/plan.js';
+import {
+  generatesInline,
+  planConcepts,
+  planRunGeneration,
+  type TemperaturePlan,
+} from '../core/plan.js';
 import {
   type ChunkDone,
   type ChunkJob,
   type CoverageSummary,
   chunkJobBase,
   type EventLoopStall,
+  PROGRESS_QUERY,
   type RunInput,
   type RunProgress,
   type RunResult,
@@ -35,72 +39,12 @@ import {
   type StageName,
   type TemperatureSummary,
 } from '../core/run-types.js';
+import { cpuActivities, gpuActivities, publishActivity } from './activity-proxies.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { taskQueueName } from './task-queues.js';
 
-export const progressQuery = defineQuery<RunProgress>('progress');
+export const progressQuery = defineQuery<RunProgress>(PROGRESS_QUERY);
 export const chunkDoneSignal = defineSignal<[ChunkDone]>('chunkDone');
-
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
-
-// Every activity heartbeats at least every 2 s while its event loop is free
-// (activities/heartbeat.ts). Inference-queue activities (chunks, calibration, concepts,
-// training) await onnxruntime's threads, so a short timeout is safe and a killed worker's chunk
-// runs again within about 15 s. CPU stages run their heavy work on stage threads
-// (activities/stage-threads.ts) but keep a minute: their input loading stays on the loop.
-const GPU_HEARTBEAT_TIMEOUT_SECONDS = 15;
-const CPU_HEARTBEAT_TIMEOUT_SECONDS = 60;
-
-function cpuActivities(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('cpu', input.queuePrefix),
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 10,
-      nonRetryableErrorTypes,
-    },
-  });
-}
-
-/**
- * Publishing: a target that cannot be reached (a Hub outage, no network) fails the run after
- * PUBLISH_MAX_ATTEMPTS attempts, 2, 4, 8, 16 s apart (about half a minute), with the last cause.
- */
-const PUBLISH_MAX_ATTEMPTS = 5;
-
-function publishActivity(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('cpu', input.queuePrefix),
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: PUBLISH_MAX_ATTEMPTS,
-      nonRetryableErrorTypes,
-    },
-  }).publish;
-}
-
-function gpuActivities(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('gpu', input.queuePrefix),
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? GPU_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 20,
-      nonRetryableErrorTypes,
-    },
-  });
-}
 
 /** The largest `eventLoopStallMs` in a stage's result: an activity's, or the most of a list's. */
 function stallOf(result: unknown): number | undefined {
@@ -109,11 +53,6 @@ function stallOf(result: unknown): number | undefined {
     .map((r) => (r as EventLoopStall | null | undefined)?.eventLoopStallMs)
     .filter((ms): ms is number => typeof ms === 'number');
   return stalls.length > 0 ? Math.max(...stalls) : undefined;
-}
-
-/** The workflow id of a run: starting the same run twice attaches to the first. */
-export function runWorkflowId(runId: string): string {
-  return `tagflow-${runId}`;
 }
 
 export async function generateDataset(input: RunInput): Promise<RunResult> {
@@ -190,24 +129,38 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       rows: 0,
     }));
     const jobBase = chunkJobBase(runId, config);
+    // Runs started before inline generation existed replay with their children.
+    const inline = generatesInline(plan) && patched('few-chunks-without-children');
     const generated = await stage('generate', () =>
       mapWithConcurrency(
         plan,
         config.execution.maxParallelTemperatures,
         async (temperaturePlan) => {
-          const summary = await executeChild(generateTemperature, {
-            workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
-            args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
-            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-            // On the inference queue, next to its chunk activities: a worker with a free slot
-            // then gets each chunk straight back from the workflow task that schedules it
-            // (eager dispatch), not through another poll. Older runs kept the parent's queue.
-            ...(patched('temperature-children-on-gpu-queue')
-              ? { taskQueue: taskQueueName('gpu', input.queuePrefix) }
-              : {}),
-          });
-          // A finished temperature is exact, whatever its last progress signals are doing.
           const t = progress.temperatures[temperaturePlan.temperatureIndex];
+          const summary = inline
+            ? await temperatureChunks(
+                gpu,
+                temperaturePlan,
+                jobBase,
+                config.execution.maxParallelChunks,
+                (chunksDone, rowsDone) => {
+                  t.chunksDone = chunksDone;
+                  t.rows = rowsDone;
+                  recountProgress();
+                },
+              )
+            : await executeChild(generateTemperature, {
+                workflowId: `${workflowInfo().workflowId}/t${String(temperaturePlan.temperatureIndex).padStart(3, '0')}`,
+                args: [{ input: { ...input, config }, plan: temperaturePlan, job: jobBase }],
+                parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+                // On the inference queue, next to its chunk activities: where the server
+                // allows eager dispatch, a worker with a free slot gets each chunk straight back
+                // from the workflow task that schedules it. Older runs kept the parent's queue.
+                ...(patched('temperature-children-on-gpu-queue')
+                  ? { taskQueue: taskQueueName('gpu', input.queuePrefix) }
+                  : {}),
+              });
+          // A finished temperature is exact, whatever its last progress signals are doing.
           t.chunksDone = summary.chunks;
           t.rows = summary.rows;
           recountProgress();
@@ -326,11 +279,9 @@ export async function generateTemperature({
   plan,
   job,
 }: TemperatureInput): Promise<TemperatureSummary> {
-  const gpu = gpuActivities(input);
   const parentId = workflowInfo().parent?.workflowId;
   const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
   let done = 0;
-  let rowsDone = 0;
   setHandler(progressQuery, () => ({
     runId: input.runId,
     stage: 'generate',
@@ -341,28 +292,17 @@ export async function generateTemperature({
     rowsPlanned: plan.seededRows + plan.latentRows,
     temperatures: [],
   }));
-  // Tag calibration first: every chunk of the temperature reads its bias.
-  const calibration = job.calibration
-    ? await gpu.calibrateTags({
-        ...job,
-        chunk: { temperatureIndex: plan.temperatureIndex, temperature: plan.temperature },
-      })
-    : undefined;
-  const summaries = await mapWithConcurrency(
-    plan.chunks,
+  return temperatureChunks(
+    gpuActivities(input),
+    plan,
+    job,
     input.config.execution.maxParallelChunks,
-    async (chunk) => {
-      const chunkJob: ChunkJob = { ...job, chunk };
-      const summary =
-        chunk.mode === 'seeded'
-          ? await gpu.generateSeededChunk(chunkJob)
-          : await gpu.generateLatentChunk(chunkJob);
-      done++;
-      rowsDone += summary.rows;
+    async (chunksDone, rowsDone, rows) => {
+      done = chunksDone;
       const report = parent?.signal(chunkDoneSignal, {
         temperatureIndex: plan.temperatureIndex,
-        rows: summary.rows,
-        chunksDone: done,
+        rows,
+        chunksDone,
         rowsDone,
       });
       // Progress is best-effort: the next chunk need not wait for the server to confirm the
@@ -370,9 +310,42 @@ export async function generateTemperature({
       // awaited it, and replay must give them the same commands.
       if (patched('chunk-signal-not-awaited')) report?.catch(() => undefined);
       else await report;
-      return summary;
     },
   );
+}
+
+/**
+ * A temperature's tag calibration (when the run calibrates), then its chunks, at most
+ * `maxParallelChunks` in flight; `onChunk` hears the temperature's totals after each chunk.
+ * Checks that the chunks made the planned rows.
+ */
+async function temperatureChunks(
+  gpu: ReturnType<typeof gpuActivities>,
+  plan: TemperaturePlan,
+  job: Omit<ChunkJob, 'chunk'>,
+  maxParallelChunks: number,
+  onChunk: (chunksDone: number, rowsDone: number, rows: number) => Promise<void> | void,
+): Promise<TemperatureSummary> {
+  // Tag calibration first: every chunk of the temperature reads its bias.
+  const calibration = job.calibration
+    ? await gpu.calibrateTags({
+        ...job,
+        chunk: { temperatureIndex: plan.temperatureIndex, temperature: plan.temperature },
+      })
+    : undefined;
+  let done = 0;
+  let rowsDone = 0;
+  const summaries = await mapWithConcurrency(plan.chunks, maxParallelChunks, async (chunk) => {
+    const chunkJob: ChunkJob = { ...job, chunk };
+    const summary =
+      chunk.mode === 'seeded'
+        ? await gpu.generateSeededChunk(chunkJob)
+        : await gpu.generateLatentChunk(chunkJob);
+    done++;
+    rowsDone += summary.rows;
+    await onChunk(done, rowsDone, summary.rows);
+    return summary;
+  });
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
   const stall = stallOf([calibration, ...summaries]);
   if (rows !== plan.seededRows + plan.latentRows) {

@@ -14,6 +14,7 @@ import {
   readModelPackMeta,
 } from '../../models/model-pack.js';
 import { ValidationError } from '../errors.js';
+import { DEFAULT_INFERENCE_THREADS } from '../inference-defaults.js';
 import type { Taxonomy } from '../inputs/index.js';
 import { GENERATE_PART_ROWS, openOnThreads } from './inference-pool.js';
 import { type ModelBackend, openInProcess, type SessionOptions } from './model-backend.js';
@@ -27,11 +28,7 @@ import {
 
 export const DEFAULT_INFERENCE_BATCH_SIZE = 4096;
 
-/**
- * Inference threads per session. Two: while one runs a batch, the other can run the next one
- * (side by side on two cores, the latent stage ran about 15 % faster than with one).
- */
-export const DEFAULT_INFERENCE_THREADS = 2;
+export { DEFAULT_INFERENCE_THREADS };
 
 export interface LoadVaeSessionParams {
   packDir: string;

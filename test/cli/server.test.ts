@@ -1,6 +1,7 @@
 // `tagflow server start|status|stop` with the real dev server: a background server and worker
 // on the project's .tagflow/temporal that `tagflow run` uses while it is up, whose UI link
 // still answers after the run, and that stops leaving no server behind.
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,11 @@ describe('tagflow server', () => {
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(start.stdout).toContain('state    .tagflow/temporal');
 
+    // Its control endpoint's token is for the project's owner only.
+    const serverFile = join(project, '.tagflow', 'server.json');
+    expect(statSync(serverFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(serverFile, 'utf8')).control.port).toBeGreaterThan(0);
+
     const twice = await cli(['server', 'start']);
     expect(twice.stdout).toContain(`already running (pid ${pid})`);
     const status = await cli(['server', 'status']);
@@ -70,6 +76,10 @@ describe('tagflow server', () => {
       await connection.close();
     }
     expect((await fetch(`${ui}/namespaces/default/workflows/tagflow-${name}`)).status).toBe(200);
+    // A run the server refuses fails in the command as it would without the server.
+    const missing = await cli(['run', '--config', 'missing.yaml', '--no-progress']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('tagflow: config missing.yaml: cannot read file');
     const statusOfRun = await cli(['status', name]);
     expect(statusOfRun.code, statusOfRun.stderr).toBe(0);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunConfigInput } from '../../core/config.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import { demoConfig, runCli, tempDir } from '../helpers/pipeline.js';
 import { temporalSettings, useTestTemporal } from '../helpers/temporal.js';

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AUTO_CHUNK_MAX_ROWS,
+  autoChunkRows,
   chunkKey,
+  generatesInline,
+  INLINE_GENERATION_MAX_CHUNKS,
   latentRowsPerTemperature,
   MAX_COVERAGE_PARTS,
   planChunkKeys,
@@ -44,6 +48,57 @@ describe('planGeneration', () => {
         expect(modes.lastIndexOf('seeded')).toBeLessThan(modes.indexOf('latent'));
       }
     }
+  });
+
+  it('runs a few dozen chunks from the run itself, more through a child per temperature', () => {
+    const plan = (chunkRows: number) =>
+      planGeneration({ temperatures, catalogueRows: 2041, seeded: true, latent: true, chunkRows });
+    // The notebook's job at the default chunk size: 14 chunks.
+    expect(generatesInline(plan(5000))).toBe(true);
+    expect(generatesInline(plan(700))).toBe(false);
+    const limit = planGeneration({
+      temperatures: [1],
+      catalogueRows: 0,
+      seeded: false,
+      latent: true,
+      latentRows: INLINE_GENERATION_MAX_CHUNKS,
+      chunkRows: 1,
+    });
+    expect(generatesInline(limit)).toBe(true);
+    limit[0].chunks.push(limit[0].chunks[0]);
+    expect(generatesInline(limit)).toBe(false);
+  });
+
+  it('sizes chunks to the run when the config leaves chunkRows unset', () => {
+    expect(autoChunkRows(2041)).toBe(2041);
+    expect(autoChunkRows(AUTO_CHUNK_MAX_ROWS)).toBe(AUTO_CHUNK_MAX_ROWS);
+    // 10M latent rows over 7 temperatures: 1,428,572 a temperature, 6 equal chunks.
+    expect(autoChunkRows(1_428_572)).toBe(238_096);
+    expect(autoChunkRows(1e10)).toBe(1e6); // no more than MAX_CHUNKS_PER_TEMPERATURE
+    const plan = planGeneration({
+      temperatures,
+      catalogueRows: 2041,
+      seeded: true,
+      latent: true,
+      latentRows: 10_000_000,
+    });
+    for (const t of plan) {
+      const latent = t.chunks.filter((c) => c.mode === 'latent');
+      expect(latent.length).toBe(6);
+      expect(latent.at(-1)!.rowEnd).toBe(t.latentRows);
+      expect(Math.max(...latent.map((c) => c.rowEnd - c.rowStart))).toBeLessThanOrEqual(
+        AUTO_CHUNK_MAX_ROWS,
+      );
+      expect(t.chunks.filter((c) => c.mode === 'seeded')).toHaveLength(1);
+    }
+    // The notebook's job: one chunk per temperature and mode, as with any chunkRows ≥ 2,041.
+    const notebook = planGeneration({
+      temperatures,
+      catalogueRows: 2041,
+      seeded: true,
+      latent: true,
+    });
+    expect(notebook.flatMap((t) => t.chunks)).toHaveLength(14);
   });
 
   it('spreads an explicit latent total evenly, the remainder to the first temperatures', () => {

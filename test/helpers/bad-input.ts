@@ -8,7 +8,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { REPO_ROOT, runCli, tempDir } from './pipeline.js';
 import { temporalSettings, useTestTemporal } from './temporal.js';
 

@@ -44,6 +44,8 @@ describe('Temporal dev server', () => {
     const first = await startDevServer({ dataDir });
     expect(first.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(existsSync(first.dbFile)).toBe(true);
+    // Write-ahead log (SQLITE_PRAGMAS): commits need no fsync each.
+    expect(existsSync(`${first.dbFile}-wal`)).toBe(true);
     const workflowId = `persisted-${randomUUID()}`;
     let connection = await Connection.connect({ address: first.address });
     // A workflow that no worker runs: it stays RUNNING, and must still be there after a restart.

@@ -24,7 +24,7 @@ import { type PlannedChunk, planRunGeneration } from '../../core/plan.js';
 import { RowStream, Stage } from '../../core/rng.js';
 import { GENERATED_ROWS_SCHEMA, GeneratedRowsBuilder, Mode } from '../../core/rows/index.js';
 import type { RunInput, RunResult, StageName } from '../../core/run-types.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import {
   demoConfig,

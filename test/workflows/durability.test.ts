@@ -9,8 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { startDevServer } from '../../infra/dev-server.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import {
   conceptcapsConfig,
@@ -49,11 +49,18 @@ const eventMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefi
   Number(String(t?.seconds ?? 0)) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 /** Chunk attempts that retried after a heartbeat timeout: when each retry completed. */
-async function heartbeatRetries(client: Client, workflowId: string, temperatures: number) {
+/** Chunk attempts that followed a heartbeat timeout, in the run's history and its children's. */
+async function heartbeatRetries(client: Client, workflowId: string) {
   const retried: { attempt: number; completedAt: number }[] = [];
-  for (let t = 0; t < temperatures; t++) {
-    const child = client.workflow.getHandle(`${workflowId}/t${String(t).padStart(3, '0')}`);
-    const events = (await child.fetchHistory()).events ?? [];
+  const parent = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const children = parent.flatMap((e) => {
+    const id = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    return id ? [id] : [];
+  });
+  const histories = [parent];
+  for (const id of children)
+    histories.push((await client.workflow.getHandle(id).fetchHistory()).events ?? []);
+  for (const events of histories) {
     for (const e of events) {
       const started = e.activityTaskStartedEventAttributes;
       const timeout = started?.lastFailure?.timeoutFailureInfo?.timeoutType;
@@ -155,7 +162,7 @@ describe('durability', () => {
 
       const result: RunResult = await handle.result();
       expect(datasetDigest(result.target)).toEqual(referenceDigest);
-      const retried = await heartbeatRetries(client, handle.workflowId, 4);
+      const retried = await heartbeatRetries(client, handle.workflowId);
       expect(retried).toHaveLength(1);
       expect(retried[0].attempt).toBe(2);
       expect(retried[0].completedAt - killedAt).toBeLessThan(20_000);

@@ -8,8 +8,13 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
-import type { RunInput, RunProgress, RunResult } from '../../core/run-types.js';
-import { progressQuery, runWorkflowId } from '../../workflows/generate-dataset.js';
+import {
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  runWorkflowId,
+} from '../../core/run-types.js';
+import { progressQuery } from '../../workflows/generate-dataset.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import { startFakeHub } from '../helpers/fake-hub.js';
 import {
@@ -86,6 +91,15 @@ describe('generateDataset workflow', () => {
     histories.push({ workflowId, history: await handle.fetchHistory() });
   }
 
+  /** The ids of the child workflows a run started (one per temperature, or none). */
+  async function childIds(workflowId: string): Promise<string[]> {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).flatMap((e) => {
+      const id = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      return id ? [id] : [];
+    });
+  }
+
   it('runs the notebook-sized ConceptCaps job end to end', async () => {
     const config = await conceptcapsConfig(`cc-${randomUUID().slice(0, 8)}`, dir);
     const handle = await start(config);
@@ -117,8 +131,10 @@ describe('generateDataset workflow', () => {
     expect(existsSync(join(target, 'report', 'metrics.json'))).toBe(true);
     referenceDigest = datasetDigest(result.target);
     expect(Object.keys(referenceDigest).length).toBeGreaterThanOrEqual(3);
+    // 14 chunks: generated from the run's own workflow, no child per temperature.
+    expect(progress.chunksTotal).toBe(14);
+    expect(await childIds(handle.workflowId)).toEqual([]);
     await keepHistory(handle.workflowId);
-    await keepHistory(`${handle.workflowId}/t000`);
   }, 240_000);
 
   it('gives the identical dataset when every stage fails once and is retried', async () => {
@@ -156,7 +172,15 @@ describe('generateDataset workflow', () => {
       );
       expect(resumed.length).toBeGreaterThan(0);
       expect(resumed.every((l) => l.startBatch === 1)).toBe(true);
+      // 42 chunks: one child workflow per temperature, and the same dataset as without them.
+      const children = await childIds(handle.workflowId);
+      expect(children).toEqual(
+        config.generation.temperatures.map(
+          (_, t) => `${handle.workflowId}/t${String(t).padStart(3, '0')}`,
+        ),
+      );
       await keepHistory(handle.workflowId);
+      await keepHistory(children[0]);
     } finally {
       delete process.env.TAGFLOW_FAULTS;
     }
@@ -218,12 +242,7 @@ describe('generateDataset workflow', () => {
       );
       // Payloads are base64 in the history: decode every one, children's histories too.
       const texts: string[] = [];
-      for (const id of [
-        handle.workflowId,
-        ...config.generation.temperatures.map(
-          (_, t) => `${handle.workflowId}/t${String(t).padStart(3, '0')}`,
-        ),
-      ]) {
+      for (const id of [handle.workflowId, ...(await childIds(handle.workflowId))]) {
         const history = await client.workflow.getHandle(id).fetchHistory();
         texts.push(JSON.stringify(history), ...decodedPayloads(history));
       }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
 import type { CoverageReport } from '../../core/dataset/index.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
 import { conceptcapsConfig, datasetDigest, readActivityLog, tempDir } from '../helpers/pipeline.js';

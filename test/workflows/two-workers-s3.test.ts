@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../core/config.js';
 import { S3Bucket } from '../../core/io/index.js';
 import type { RunInput, RunResult } from '../../core/run-types.js';
-import { runWorkflowId } from '../../workflows/generate-dataset.js';
+import { runWorkflowId } from '../../core/run-types.js';
 import { taskQueueName } from '../../workflows/task-queues.js';
 import {
   demoConfig,

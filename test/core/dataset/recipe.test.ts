@@ -100,7 +100,6 @@ describe('the recipe (tagflow.yaml)', () => {
         selection: 'topk',
         countCoupling: 'independent',
         batchSize: 2048,
-        chunkRows: 5000,
       },
       split: { train: 0.9, validation: 0.05, test: 0.05, stratify: false },
       evaluate: { enabled: true, reference: 'corpus.csv' },
