@@ -1,6 +1,6 @@
 // The worker's event loop is never held up for long, even by a stage over millions of rows on
 // a machine kept busy: a real `tagflow worker` process (its CLI bundle, its stage threads)
-// runs a whole pipeline whose CPU stages get 2 million generated rows, beside a process
+// runs a whole pipeline whose CPU stages get 1.5 million generated rows, beside a process
 // spinning on a core, while small workflows keep handing the worker workflow tasks. The
 // worker's own measure (activities/event-loop-watch.ts: the largest event-loop delay while
 // each stage's activities ran) must stay at or under 1 s for every stage, and the SDK must not
@@ -9,7 +9,7 @@
 // complete in milliseconds.)
 //
 // The rows are synthesized straight into the run's chunk files (real Arrow files at the keys
-// the plan names; generation reuses finished chunk files), so the model need not decode 2M
+// the plan names; generation reuses finished chunk files), so the model need not decode 1.5M
 // rows first: the stages that stalled — dedupe, split, evaluate, Parquet encoding — get them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -35,7 +35,7 @@ import {
 } from '../helpers/pipeline.js';
 import { temporalSettings, testClient } from '../helpers/temporal.js';
 
-const LATENT_ROWS = 2_000_000;
+const LATENT_ROWS = 1_500_000;
 const dir = tempDir('stall');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -160,7 +160,7 @@ describe('a large run on a busy machine', () => {
 
       expect(result.rowsGenerated).toBe(LATENT_ROWS);
       expect(result.rowsUnique).toBeLessThan(LATENT_ROWS); // dedupe had work to do
-      // The chunk files were taken as they were: the CPU stages got the 2M rows.
+      // The chunk files were taken as they were: the CPU stages got the 1.5M rows.
       const reused = readActivityLog(activityLog).filter((l) => l.event === 'reused');
       expect(reused).toHaveLength(chunks);
 
