@@ -12,8 +12,9 @@
 // Ceiling: the decoder alone over prepared z, batch after batch of 2,048 rows (the product's
 // batch size) at the seven temperatures, onnxruntime in this process on all cores — raw
 // batched decode at its fastest here (as bench/generation.ts's latent ceiling). It is
-// measured before the first run and after each one, and a run is compared with the median of
-// the measurements either side of it, so a machine whose speed drifts shifts both.
+// measured before the first run and after each one (once the run's dev server has stopped),
+// and a run is compared with the mean of the measurements either side of it, so a machine
+// whose speed drifts shifts both.
 //
 // `--chunk-rows` runs each listed setting in turn every round (`auto`: the config leaves
 // chunkRows unset, core/plan.ts sizes chunks to the run). The stage table is read from each
@@ -31,6 +32,7 @@ import { clearVaeSessionCache, loadVaeSession } from '../core/generation/index.j
 import { loadTaxonomy } from '../core/inputs/index.js';
 import { RowStream, Stage } from '../core/rng.js';
 import { runWorkflowId } from '../core/run-types.js';
+import { runningDevServer } from '../infra/dev-server.js';
 import { importCheckpoint } from '../models/import-checkpoint.js';
 import { conceptcaps } from '../test/helpers/conceptcaps.js';
 import { type StageTime, stageTable, stageTimes } from './run-history.js';
@@ -183,6 +185,11 @@ try {
         '--no-ui',
       ]);
       const rows = Number(/rows: (\d+) generated/.exec(run.stdout)?.[1]);
+      // The run's dev server finishes stopping after its process (shutdown is off the run's
+      // critical path): the ceiling is measured once it is gone, not beside it.
+      const stateDir = join(project, '.tagflow', 'temporal');
+      for (let waited = 0; runningDevServer(stateDir) !== undefined && waited < 60; waited++)
+        await new Promise((r) => setTimeout(r, 500));
       const after = await ceiling();
       runs.push({
         name,
