@@ -12,9 +12,8 @@
 // OS crash is simply computed again, so a disk flush per batch would buy nothing. A chunk file
 // that already exists was finished by an earlier attempt whose completion never reached the
 // server: it is returned as is, not recomputed. Rows are a pure function of their keys, so the result is
-// the same bytes however often the chunk was interrupted.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// the same bytes however often the chunk was interrupted. Parts and chunk files go through the
+// artifact store (written locally, then committed), so that on S3 another worker can resume.
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RecordBatch } from 'apache-arrow';
 import {
@@ -23,7 +22,6 @@ import {
   describeSchema,
   readArrowBatches,
   runKey,
-  sha256File,
   writeArrowFile,
 } from '../core/io/index.js';
 import type { PlannedChunk } from '../core/plan.js';
@@ -51,21 +49,33 @@ const partName = (batch: number) => `part-${String(batch).padStart(6, '0')}.arro
  * The batches of parts 0..k−1 of an earlier attempt, for the largest k ≤ `limit` such that all
  * of them are present and readable (a torn part ends the run of usable ones).
  */
-async function readParts(partsDir: string, limit: number): Promise<RecordBatch[]> {
-  if (limit === 0 || !existsSync(partsDir)) return [];
-  const present = new Set(readdirSync(partsDir));
-  const parts: RecordBatch[] = [];
-  for (let b = 0; b < limit && present.has(partName(b)); b++) {
-    try {
-      const batches: RecordBatch[] = [];
-      for await (const batch of readArrowBatches(join(partsDir, partName(b)))) batches.push(batch);
-      if (batches.length !== 1) break;
-      parts.push(batches[0]);
-    } catch {
-      break;
+async function readParts(
+  store: ArtifactStore,
+  partsKey: string,
+  limit: number,
+): Promise<RecordBatch[]> {
+  if (limit === 0) return [];
+  const present = new Set(await store.list(partsKey));
+  const keys: string[] = [];
+  for (let b = 0; b < limit && present.has(`${partsKey}/${partName(b)}`); b++)
+    keys.push(`${partsKey}/${partName(b)}`);
+  const copies = await store.readLocal(keys);
+  try {
+    const parts: RecordBatch[] = [];
+    for (const path of copies.paths) {
+      try {
+        const batches: RecordBatch[] = [];
+        for await (const batch of readArrowBatches(path)) batches.push(batch);
+        if (batches.length !== 1) break;
+        parts.push(batches[0]);
+      } catch {
+        break;
+      }
     }
+    return parts;
+  } finally {
+    copies.release();
   }
-  return parts;
 }
 
 export async function runGenerationChunk(params: {
@@ -81,18 +91,18 @@ export async function runGenerationChunk(params: {
 }): Promise<ChunkResult> {
   const { activity, store, runId, chunk, totalBatches } = params;
   const key = runKey(runId, chunk.key);
-  const finalPath = store.path(key);
-  const partsDir = `${finalPath}.parts`;
+  const partsKey = `${key}.parts`;
   const context = Context.current();
 
-  if (existsSync(finalPath) && !existsSync(partsDir)) {
+  if ((await store.exists(key)) && (await store.list(partsKey)).length === 0) {
     const rows = chunk.rowEnd - chunk.rowStart;
     logActivityEvent({ activity, key: chunk.key, event: 'reused' });
+    const { bytes, sha256 } = await store.describe(key);
     return {
       path: key,
       rows,
-      bytes: statSync(finalPath).size,
-      sha256: await sha256File(finalPath),
+      bytes,
+      sha256,
       schema: describeSchema(GENERATED_ROWS_SCHEMA),
       reused: true,
       resumedBatches: totalBatches,
@@ -101,9 +111,9 @@ export async function runGenerationChunk(params: {
 
   const recorded = (context.info.heartbeatDetails as ChunkHeartbeat | undefined)?.batchesDone ?? 0;
   // Batch b of the chunk is batches[b]: those taken over from parts, then those computed.
-  const batches = await readParts(partsDir, recorded);
+  const batches = await readParts(store, partsKey, recorded);
   const startBatch = batches.length;
-  if (startBatch === 0) rmSync(partsDir, { recursive: true, force: true });
+  if (startBatch === 0) await store.remove(partsKey);
   logActivityEvent({ activity, key: chunk.key, event: 'start', startBatch });
 
   let batchesDone = startBatch;
@@ -117,8 +127,11 @@ export async function runGenerationChunk(params: {
     rowsDone += batch.numRows;
     if (Date.now() - lastCheckpoint >= params.checkpointSeconds * 1000) {
       for (; saved < batchesDone; saved++) {
-        const part = join(partsDir, partName(saved));
-        await writeArrowFile(part, GENERATED_ROWS_SCHEMA, [batches[saved]], part, { sync: false });
+        const part = `${partsKey}/${partName(saved)}`;
+        await writeArrowFile(store.writePath(part), GENERATED_ROWS_SCHEMA, [batches[saved]], part, {
+          sync: false,
+        });
+        await store.commit(part);
       }
       lastCheckpoint = Date.now();
     }
@@ -128,8 +141,9 @@ export async function runGenerationChunk(params: {
   if (batchesDone !== totalBatches) {
     throw new Error(`chunk ${chunk.key}: wrote ${batchesDone} of ${totalBatches} batches`);
   }
-  const manifest = await writeArrowFile(finalPath, GENERATED_ROWS_SCHEMA, batches, key);
-  rmSync(partsDir, { recursive: true, force: true });
+  const manifest = await writeArrowFile(store.writePath(key), GENERATED_ROWS_SCHEMA, batches, key);
+  await store.commit(key, manifest.sha256);
+  await store.remove(partsKey);
   logActivityEvent({
     activity,
     key: chunk.key,

@@ -13,6 +13,6 @@ export async function cleanupRun({
   runId: string;
   config: RunConfig;
 }): Promise<void> {
-  artifactStore(config.artifacts).remove(runKey(runId));
+  await artifactStore(config.artifacts).remove(runKey(runId));
   logActivityEvent({ activity: 'cleanupRun', event: 'finish' });
 }

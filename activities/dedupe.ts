@@ -1,13 +1,12 @@
 // Stage 5: drop rows whose tag set (seed ∪ generated tags) appeared earlier in the stable
 // order (temperature index, mode, row index). Memory-bounded; see core/dataset/dedupe.ts.
-import { relative } from 'node:path';
 import type { RunConfig } from '../core/config.js';
-import { dedupeGeneratedRows } from '../core/dataset/index.js';
 import { runKey } from '../core/io/index.js';
 import { planChunkKeys, planRunGeneration } from '../core/plan.js';
 import type { DedupeSummary, GroupCount } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** What dedupe leaves for the later stages: its outputs in order, and the counts per group. */
 export interface DedupeReport extends DedupeSummary {
@@ -34,20 +33,22 @@ export async function dedupe(params: {
   const { runId, config } = params;
   const store = artifactStore(config.artifacts);
   const outputDir = runKey(runId, RUN_FILES.dedupe);
-  store.remove(outputDir); // a retry starts clean
-  const result = await dedupeGeneratedRows({
-    inputs: generatedChunkKeys(runId, config, params.catalogueRows).map((k) => store.path(k)),
-    outputDir: store.path(outputDir),
-    workDir: store.path(runKey(runId, RUN_FILES.scratch)),
-  });
+  await store.remove(outputDir); // a retry starts clean
+  const inputs = await store.readLocal(generatedChunkKeys(runId, config, params.catalogueRows));
+  const result = await runOnStageThread('dedupeGeneratedRows', {
+    inputs: inputs.paths,
+    outputDir: store.writePath(outputDir),
+    workDir: store.scratchPath(runKey(runId, RUN_FILES.scratch)),
+  }).finally(inputs.release);
+  await store.commit(outputDir);
   const groups: GroupCount[] = result.groups.map((g) => ({ ...g }));
   const report: DedupeReport = {
     rowsIn: result.rowsIn,
     rowsOut: result.rowsOut,
     groups,
-    outputs: result.outputs.map((m) => relative(store.root, m.path).split('\\').join('/')),
+    outputs: result.outputs.map((m) => store.keyOf(m.path)),
   };
-  store.writeJson(runKey(runId, RUN_FILES.dedupeReport), report);
+  await store.writeJson(runKey(runId, RUN_FILES.dedupeReport), report);
   logActivityEvent({
     activity: 'dedupe',
     event: 'finish',

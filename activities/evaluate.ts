@@ -5,17 +5,13 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { log } from '@temporalio/activity';
 import type { RunConfig } from '../core/config.js';
-import {
-  evaluationMarkdown,
-  renderEvaluationCharts,
-  TagSetEvaluator,
-} from '../core/evaluation/index.js';
+import { evaluationMarkdown } from '../core/evaluation/index.js';
 import { runKey } from '../core/io/index.js';
-import { MODE_NAMES, Mode, scanGeneratedRows } from '../core/rows/index.js';
 import type { EvaluateSummary } from '../core/run-types.js';
-import type { DedupeReport } from './dedupe.js';
+import { datasetRowKeys } from './cover-tags.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore, RUN_FILES, runTagCorpus, runTaxonomy } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** Files evaluate leaves in `runs/<id>/report/`, and their paths in the published dataset. */
 export const REPORT_FILES = {
@@ -46,57 +42,35 @@ export async function evaluate(params: {
   const store = artifactStore(config.artifacts);
   const taxonomy = runTaxonomy(config.taxonomy);
   const corpus = await runTagCorpus({ path: reference, taxonomy });
-  const evaluator = new TagSetEvaluator({
+  const reportKey = runKey(runId, RUN_FILES.report);
+  await store.remove(reportKey);
+  const chartsKey = `${reportKey}/${REPORT_FILES.charts}`;
+  const inputs = await store.readLocal(await datasetRowKeys(store, runId, config));
+  // The pass over the rows, the metrics and the charts on a stage thread: the loop stays free.
+  const { report, charts, warnings } = await runOnStageThread('evaluateGeneratedRows', {
+    inputs: inputs.paths,
     taxonomy,
     // Named by file name: the report is published and must not carry this machine's paths.
     reference: { source: basename(reference), tags: corpus.tags },
     // Keys the seeded yardstick's random baseline, so a rerun reports the same figures.
     seed: config.seed,
-  });
-  const deduped = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
-  const tags = new Uint16Array(taxonomy.size);
-  for await (const { view } of scanGeneratedRows(
-    deduped.outputs.map((k) => store.path(k)),
-    { checkOrder: false },
-  )) {
-    for (let i = 0; i < view.length; i++) {
-      const seeds = view.tags('seed_tags', i);
-      const generated = view.tags('generated_tags', i);
-      tags.set(seeds, 0);
-      tags.set(generated, seeds.length);
-      const seeded = view.mode[i] === Mode.seeded;
-      evaluator.add({
-        mode: MODE_NAMES[view.mode[i]],
-        temperatureIndex: view.temperatureIndex[i],
-        temperature: view.temperature[i],
-        tags: tags.subarray(0, seeds.length + generated.length),
-        // Seeded rows are also measured against their own source track.
-        source: seeded
-          ? { row: view.rowIndex[i], seedTags: seeds, tags: view.tags('original_tags', i) }
-          : undefined,
-      });
-    }
-  }
-  const report = evaluator.report();
-  const reportKey = runKey(runId, RUN_FILES.report);
-  store.remove(reportKey);
-  store.writeJson(`${reportKey}/${REPORT_FILES.metrics}`, report);
-  const charts = await renderEvaluationCharts({
-    report,
-    taxonomy,
-    outDir: store.path(`${reportKey}/${REPORT_FILES.charts}`),
-    onWarning: (message) => log.warn(message),
-  });
+    chartsDir: store.writePath(chartsKey),
+  }).finally(inputs.release);
+  await store.commit(chartsKey);
+  for (const message of warnings) log.warn(message);
+  await store.writeJson(`${reportKey}/${REPORT_FILES.metrics}`, report);
   const markdown = evaluationMarkdown(report, charts, {
     chartBase: `${REPORT_FILES.publishedBase}${REPORT_FILES.charts}/`,
   });
-  writeFileSync(store.path(`${reportKey}/${REPORT_FILES.markdown}`), markdown);
+  const markdownKey = `${reportKey}/${REPORT_FILES.markdown}`;
+  writeFileSync(store.writePath(markdownKey), markdown);
+  await store.commit(markdownKey);
   // What publish copies into the dataset, relative to the report folder.
   const files = [
     REPORT_FILES.metrics,
     ...charts.flatMap((c) => Object.values(c.files).map((f) => `${REPORT_FILES.charts}/${f}`)),
   ];
-  store.writeJson(`${reportKey}/${REPORT_FILES.manifest}`, files);
+  await store.writeJson(`${reportKey}/${REPORT_FILES.manifest}`, files);
   logActivityEvent({ activity: 'evaluate', event: 'finish' });
   const o = report.overall;
   return {

@@ -51,7 +51,7 @@ export async function fitCounts(params: {
   const model = await buildCountModel(config, taxonomy);
   const store = artifactStore(config.artifacts);
   const modelKey = runKey(runId, RUN_FILES.countModel);
-  store.writeJson(modelKey, model);
+  await store.writeJson(modelKey, model);
 
   // The notebook draws one row of counts per catalogue track and uses it at every temperature.
   const counts = sampleCounts(model, {
@@ -68,7 +68,8 @@ export async function fitCounts(params: {
     }),
   );
   const countsKey = runKey(runId, RUN_FILES.counts);
-  await writeArrowTable(store.path(countsKey), new Table(columns), countsKey);
+  await writeArrowTable(store.writePath(countsKey), new Table(columns), countsKey);
+  await store.commit(countsKey);
   const described = describeCountModel(model, { sampleRows: 0 });
   logActivityEvent({ activity: 'fitCounts', event: 'finish' });
   return { kind: model.kind, key: modelKey, expectedMeans: described.expectedMeans };

@@ -16,7 +16,13 @@ import { runKey, tempPathFor, writeParquetFile } from '../core/io/index.js';
 import type { ConceptJob, ConceptPartSummary, ConceptSummary } from '../core/run-types.js';
 import { maybeFailAtStart } from './instrumentation.js';
 import { tagBias } from './latent-setup.js';
-import { artifactStore, runCountModel, runTagCorpus, runTaxonomy } from './run-inputs.js';
+import {
+  artifactStore,
+  runCountModel,
+  runTagCorpus,
+  runTaxonomy,
+  withModelPack,
+} from './run-inputs.js';
 
 /** The run's concept tags, in order: every tag, or the listed ones. */
 export function conceptTags(taxonomy: Taxonomy, tags: 'all' | string[]): number[] {
@@ -28,14 +34,16 @@ export function makeGenerateConcepts(inference: InferenceSettings) {
     maybeFailAtStart('generateConcepts');
     const store = artifactStore(job.artifacts);
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
+    const runner = await withModelPack(job.modelPack, (packDir) =>
+      loadVaeSession({ ...inference, packDir, taxonomy }),
+    );
     const biases = await Promise.all(
       job.temperatures.map((temperature, temperatureIndex) =>
         tagBias({ ...job, chunk: { temperatureIndex, temperature } }, runner, taxonomy, store),
       ),
     );
     const corpus = job.corpus ? await runTagCorpus({ ...job.corpus, taxonomy }) : undefined;
-    const counts = countSampler(runCountModel(store, job.runId));
+    const counts = countSampler(await runCountModel(store, job.runId));
     const concepts = conceptTags(taxonomy, job.concepts.tags).slice(job.part.start, job.part.end);
     const rows: (ConceptRow & { concept: number })[] = [];
     const summaries: ConceptSummary[] = [];
@@ -66,12 +74,13 @@ export function makeGenerateConcepts(inference: InferenceSettings) {
       });
     }
     const key = runKey(job.runId, job.part.key);
-    const path = store.path(key);
+    const path = store.writePath(key);
     mkdirSync(dirname(path), { recursive: true });
     const temporary = tempPathFor(path);
     await writeParquetFile(temporary, conceptTable(taxonomy, rows).batches, { inMemory: true });
     renameSync(temporary, path);
-    store.writeJson(`${key}.json`, summaries);
+    await store.commit(key);
+    await store.writeJson(`${key}.json`, summaries);
     return { key, rows: rows.length, concepts: summaries };
   };
 }

@@ -11,14 +11,16 @@ import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { runGenerationChunk } from './chunk-runner.js';
 import { maybeFailAtStart } from './instrumentation.js';
 import { latentSetup, tagBias } from './latent-setup.js';
-import { artifactStore, runTaxonomy } from './run-inputs.js';
+import { artifactStore, runTaxonomy, withModelPack } from './run-inputs.js';
 
 export function makeGenerateLatentChunk(inference: InferenceSettings) {
   return async function generateLatentChunk(job: ChunkJob): Promise<ChunkSummary> {
     maybeFailAtStart('generateLatentChunk');
     const store = artifactStore(job.artifacts);
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
+    const runner = await withModelPack(job.modelPack, (packDir) =>
+      loadVaeSession({ ...inference, packDir, taxonomy }),
+    );
     const { counts, coupledCounts, prior } = await latentSetup(job, runner, taxonomy, store);
     const bias = await tagBias(job, runner, taxonomy, store);
     const result = await runGenerationChunk({

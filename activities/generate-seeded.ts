@@ -10,16 +10,24 @@ import type { ChunkJob, ChunkSummary } from '../core/run-types.js';
 import { runGenerationChunk } from './chunk-runner.js';
 import { maybeFailAtStart } from './instrumentation.js';
 import { tagBias } from './latent-setup.js';
-import { artifactStore, runCatalogue, runSeededCounts, runTaxonomy } from './run-inputs.js';
+import {
+  artifactStore,
+  runCatalogue,
+  runSeededCounts,
+  runTaxonomy,
+  withModelPack,
+} from './run-inputs.js';
 
 export function makeGenerateSeededChunk(inference: InferenceSettings) {
   return async function generateSeededChunk(job: ChunkJob): Promise<ChunkSummary> {
     maybeFailAtStart('generateSeededChunk');
     const store = artifactStore(job.artifacts);
     const taxonomy = runTaxonomy(job.taxonomy);
-    const runner = await loadVaeSession({ ...inference, packDir: job.modelPack, taxonomy });
-    const catalogue = runCatalogue(store, job.runId, taxonomy);
-    const counts = runSeededCounts(store, job.runId, taxonomy);
+    const runner = await withModelPack(job.modelPack, (packDir) =>
+      loadVaeSession({ ...inference, packDir, taxonomy }),
+    );
+    const catalogue = await runCatalogue(store, job.runId, taxonomy);
+    const counts = await runSeededCounts(store, job.runId, taxonomy);
     const seedCategories = job.seedCategories.map((c) => taxonomy.categories.indexOf(c));
     const bias = await tagBias(job, runner, taxonomy, store);
     const result = await runGenerationChunk({

@@ -3,11 +3,14 @@
 import type { Device, InferenceSettings } from '../core/generation/index.js';
 import { makeCalibrateTags } from './calibrate-tags.js';
 import { cleanupRun } from './cleanup-run.js';
+import { coverTags } from './cover-tags.js';
 import { dedupe } from './dedupe.js';
 import { makeDescribeWorker } from './describe-worker.js';
 import { evaluate } from './evaluate.js';
+import { type Watched, withEventLoopWatch } from './event-loop-watch.js';
 import { fitCounts } from './fit-counts.js';
 import { makeGenerateConcepts } from './generate-concepts.js';
+import { makeGenerateCoverage } from './generate-coverage.js';
 import { makeGenerateLatentChunk } from './generate-latent.js';
 import { makeGenerateSeededChunk } from './generate-seeded.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -23,7 +26,17 @@ export interface ActivityDeps extends InferenceSettings {
   device: Device;
 }
 
-/** Every activity heartbeats while it runs (activities/heartbeat.ts). */
+/** An activity as the worker runs it: its object result carries `eventLoopStallMs`. */
+type WatchedActivities<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => Promise<Watched<R>>
+    : never;
+};
+
+/**
+ * Every activity heartbeats while it runs (activities/heartbeat.ts) and reports the largest
+ * event-loop stall it saw (activities/event-loop-watch.ts).
+ */
 export function createActivities(deps: ActivityDeps) {
   const activities = {
     describeWorker: makeDescribeWorker(deps.device),
@@ -36,6 +49,8 @@ export function createActivities(deps: ActivityDeps) {
     generateLatentChunk: makeGenerateLatentChunk(deps),
     generateConcepts: makeGenerateConcepts(deps),
     dedupe,
+    coverTags,
+    generateCoverage: makeGenerateCoverage(deps),
     split,
     evaluate,
     publish,
@@ -44,9 +59,9 @@ export function createActivities(deps: ActivityDeps) {
   return Object.fromEntries(
     Object.entries(activities).map(([name, activity]) => [
       name,
-      withHeartbeats(activity as (...args: unknown[]) => Promise<unknown>),
+      withHeartbeats(withEventLoopWatch(activity as (...args: unknown[]) => Promise<unknown>)),
     ]),
-  ) as typeof activities;
+  ) as WatchedActivities<typeof activities>;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

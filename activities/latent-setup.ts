@@ -3,6 +3,7 @@
 import { countSampler } from '../core/counts/index.js';
 import { categoryShares } from '../core/evaluation/index.js';
 import {
+  type CountCoupling,
   type CountCouplingCalibration,
   calibrateCountCoupling,
   calibrateTags,
@@ -16,6 +17,7 @@ import { type ArtifactStore, runKey } from '../core/io/index.js';
 import type { ChunkJob } from '../core/run-types.js';
 import { DECODER_FILE } from '../models/model-pack.js';
 import { runCountModel, runTagCorpus } from './run-inputs.js';
+import { runOnStageThread } from './stage-threads.js';
 
 // Count-coupling calibrations are a pure function of (decoder, seed, temperature index,
 // temperature): every chunk of a temperature reuses one. 512 KiB each; the oldest go first.
@@ -53,14 +55,13 @@ export async function latentSetup(
   taxonomy: Taxonomy,
   store: ArtifactStore,
 ) {
-  const model = runCountModel(store, job.runId);
+  const model = await runCountModel(store, job.runId);
   const counts = countSampler(model);
   const { temperatureIndex, temperature } = job.chunk;
-  const coupledCounts =
+  const coupling: CountCoupling | undefined =
     job.countCoupling === 'coupled'
-      ? coupledCountSampler({
+      ? {
           model,
-          taxonomy,
           calibration: await cachedCalibration(
             JSON.stringify([
               runner.meta.files[DECODER_FILE].sha256,
@@ -78,14 +79,15 @@ export async function latentSetup(
                 temperature,
               }),
           ),
-        })
+        }
       : undefined;
+  const coupledCounts = coupling && coupledCountSampler({ ...coupling, taxonomy });
   let prior: LatentPrior | undefined;
   if (job.latentPrior === 'corpus') {
     if (!job.corpus) throw new Error('latent prior "corpus" without a corpus in the job');
     prior = { tags: (await runTagCorpus({ ...job.corpus, taxonomy })).tags };
   }
-  return { counts, coupledCounts, prior };
+  return { counts, coupling, coupledCounts, prior };
 }
 
 const pendingCalibrations = new Map<string, Promise<TagCalibration>>();
@@ -95,19 +97,19 @@ const pendingCalibrations = new Map<string, Promise<TagCalibration>>();
  * workflow fits it before the temperature's chunks; a chunk that finds none fits it too (the
  * result is a pure function of the job, so a race writes the same file).
  */
-export function ensureTagCalibration(
+export async function ensureTagCalibration(
   job: LatentJob,
   runner: VaeSession,
   taxonomy: Taxonomy,
   store: ArtifactStore,
 ): Promise<TagCalibration> {
   const key = calibrationKey(job.runId, job.chunk.temperatureIndex);
-  if (store.exists(key)) return Promise.resolve(store.readJson<TagCalibration>(key));
-  const id = `${store.path(key)}`;
+  if (await store.exists(key)) return store.readJson<TagCalibration>(key);
+  const id = store.location(key);
   let pending = pendingCalibrations.get(id);
   if (!pending) {
-    pending = fitTagCalibration(job, runner, taxonomy, store).then((calibration) => {
-      store.writeJson(key, calibration);
+    pending = fitTagCalibration(job, runner, taxonomy, store).then(async (calibration) => {
+      await store.writeJson(key, calibration);
       return calibration;
     });
     pendingCalibrations.set(id, pending);
@@ -124,7 +126,7 @@ async function fitTagCalibration(
 ): Promise<TagCalibration> {
   if (!job.calibration || !job.corpus)
     throw new Error('tag calibration: the job has no calibration or corpus');
-  const { counts, coupledCounts, prior } = await latentSetup(job, runner, taxonomy, store);
+  const { counts, coupling, prior } = await latentSetup(job, runner, taxonomy, store);
   const corpus = await runTagCorpus({ ...job.corpus, taxonomy });
   const tagCounts = new Float64Array(taxonomy.size);
   for (const tags of corpus.tags) for (const tag of tags) tagCounts[tag]++;
@@ -138,12 +140,14 @@ async function fitTagCalibration(
     temperatureMode: job.temperatureMode ?? 'decoder',
     prior,
     counts,
-    coupledCounts,
+    coupling,
     selection: job.selection,
     target: categoryShares(taxonomy, tagCounts),
     steps: job.calibration.steps,
     rows: job.calibration.rows,
     batchSize: job.batchSize,
+    // The fixed-point steps are CPU work for a stage thread: the event loop stays free.
+    fitSteps: (params) => runOnStageThread('fitCalibrationBias', params),
   });
 }
 

@@ -8,7 +8,11 @@
 import { basename } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../core/config.js';
 import { countModelFromParams } from '../core/counts/index.js';
-import { parsePublishTarget, preflightFolderTarget } from '../core/dataset/index.js';
+import {
+  parsePublishTarget,
+  preflightFolderTarget,
+  preflightS3Target,
+} from '../core/dataset/index.js';
 import { classifyFsError, ValidationError } from '../core/errors.js';
 import { checkModelPack } from '../core/generation/index.js';
 import { loadTaxonomy, readCatalogue } from '../core/inputs/index.js';
@@ -16,7 +20,7 @@ import { runKey, writeArrowTable } from '../core/io/index.js';
 import type { LoadSummary } from '../core/run-types.js';
 import { readModelPackMeta } from '../models/model-pack.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
-import { artifactStore, RUN_FILES } from './run-inputs.js';
+import { artifactStore, RUN_FILES, withModelPack } from './run-inputs.js';
 
 export async function loadInputs(params: {
   runId: string;
@@ -63,11 +67,15 @@ async function load({
   if (config.counts.mode === 'params') {
     countModelFromParams({ categories: [...taxonomy.categories], ...config.counts });
   }
-  const meta = readModelPackMeta(config.model.pack);
-  await checkModelPack(config.model.pack, meta, taxonomy);
+  const meta = await withModelPack(config.model.pack, async (pack) => {
+    const meta = readModelPackMeta(pack);
+    await checkModelPack(pack, meta, taxonomy);
+    return meta;
+  });
 
   const target = parsePublishTarget(config.output.target!);
   if (target.kind === 'folder') preflightFolderTarget(target.dir);
+  if (target.kind === 's3') await preflightS3Target(target.url);
 
   const catalogue = await readCatalogue({
     path: config.catalogue.path,
@@ -84,7 +92,8 @@ async function load({
   }
   const store = artifactStore(config.artifacts);
   const key = runKey(runId, RUN_FILES.catalogue);
-  await writeArrowTable(store.path(key), catalogue.table, key);
+  await writeArrowTable(store.writePath(key), catalogue.table, key);
+  await store.commit(key);
   logActivityEvent({ activity: 'loadInputs', event: 'finish', rows: catalogue.rows });
   return {
     taxonomy: { hash: taxonomy.hash, tags: taxonomy.size, categories: [...taxonomy.categories] },

@@ -3,12 +3,13 @@
 // while they were made from the same configuration: when a run of the same name comes back
 // with a different one, the folder's old contents are removed first.
 //
-// Before anything else it tries the folders the run will write: the artifact store (created,
-// then a file written, renamed and deleted in it) and the parent of a file:// output target.
-// A folder that cannot be written fails the run here, at once, naming the config field.
+// Before anything else it tries the places the run will write: the artifact store (a folder
+// created, then a file written, renamed and deleted in it; in S3 an object written, read and
+// deleted), the parent of a file:// output target and an s3:// target's prefix. A place that
+// cannot be written fails the run here, at once, naming the config field.
 import { createHash } from 'node:crypto';
 import type { RunConfig } from '../core/config.js';
-import { parsePublishTarget } from '../core/dataset/index.js';
+import { parsePublishTarget, s3TargetBucket } from '../core/dataset/index.js';
 import { probeWritableFolder, runKey } from '../core/io/index.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { artifactStore } from './run-inputs.js';
@@ -30,25 +31,28 @@ export async function prepareRun({
   config: RunConfig;
 }): Promise<{ reset: boolean }> {
   maybeFailAtStart('prepareRun');
-  probeWritableFolder(config.artifacts, 'artifacts', { create: true });
+  const store = artifactStore(config.artifacts);
+  await store.probe('artifacts');
   if (config.output.target) {
     const target = parsePublishTarget(config.output.target);
     if (target.kind === 'folder') {
       probeWritableFolder(target.dir, 'output.target', { create: false, parent: true });
     }
+    if (target.kind === 's3') await s3TargetBucket(target.url).probe('output.target');
   }
-  const store = artifactStore(config.artifacts);
   const markerKey = runKey(runId, 'run.json');
   const fingerprint = configFingerprint(config);
   let reset = false;
-  if (store.exists(runKey(runId))) {
-    const marker = store.exists(markerKey) ? store.readJson<RunMarker>(markerKey) : undefined;
+  if (await store.exists(runKey(runId))) {
+    const marker = (await store.exists(markerKey))
+      ? await store.readJson<RunMarker>(markerKey)
+      : undefined;
     if (marker?.configSha256 !== fingerprint) {
-      store.remove(runKey(runId));
+      await store.remove(runKey(runId));
       reset = true;
     }
   }
-  store.writeJson(markerKey, { runId, configSha256: fingerprint } satisfies RunMarker);
+  await store.writeJson(markerKey, { runId, configSha256: fingerprint } satisfies RunMarker);
   logActivityEvent({ activity: 'prepareRun', event: 'finish', reset });
   return { reset };
 }

@@ -1,6 +1,5 @@
 // The `concepts` config of a published dataset: the concept parts' Parquet files, their
 // features, and a card section with each concept's rows and profile.
-import { statSync } from 'node:fs';
 import type { RunConfig } from '../core/config.js';
 import { CONCEPTS_CONFIG, conceptFeatures, type DatasetCardInfo } from '../core/dataset/index.js';
 import type { Taxonomy } from '../core/inputs/index.js';
@@ -9,18 +8,26 @@ import type { ConceptSummary } from '../core/run-types.js';
 
 type Card = Required<Pick<DatasetCardInfo, 'extraConfigs' | 'extraFiles' | 'extraSections'>>;
 
-/** What the concept sets add to the card, or nothing when the run made none. */
-export function conceptCardParts(
+/**
+ * What the concept sets add to the card, or nothing when the run made none. The extra files'
+ * `source` are artifact keys (the caller fetches them).
+ */
+export async function conceptCardParts(
   config: RunConfig,
   runId: string,
   store: ArtifactStore,
   taxonomy: Taxonomy,
-): Card {
+): Promise<Card> {
   const empty: Card = { extraConfigs: [], extraFiles: [], extraSections: [] };
   const concepts = config.generation.concepts;
   if (!concepts) return empty;
-  const parts = store.list(runKey(runId, CONCEPTS_CONFIG)).filter((k) => k.endsWith('.parquet'));
-  const summaries = parts.flatMap((k) => store.readJson<ConceptSummary[]>(`${k}.json`));
+  const entries = (await store.entries(runKey(runId, CONCEPTS_CONFIG))).filter((e) =>
+    e.key.endsWith('.parquet'),
+  );
+  const parts = entries.map((e) => e.key);
+  const summaries = (
+    await Promise.all(parts.map((k) => store.readJson<ConceptSummary[]>(`${k}.json`)))
+  ).flat();
   const rows = summaries.reduce((n, s) => n + s.positives + s.negatives, 0);
   const profiled = summaries.filter((s) => s.profileR !== null);
   const median = (xs: number[]) => {
@@ -52,12 +59,12 @@ export function conceptCardParts(
         features: conceptFeatures(taxonomy),
         rows,
         // The Parquet bytes: the concept sets are small, and `datasets` only checks the rows.
-        bytes: parts.reduce((n, k) => n + statSync(store.path(k)).size, 0),
+        bytes: entries.reduce((n, e) => n + e.bytes, 0),
       },
     ],
     extraFiles: parts.map((k) => ({
       path: `${CONCEPTS_CONFIG}/${k.split('/').pop()}`,
-      source: store.path(k),
+      source: k,
     })),
     extraSections: [{ title: '', markdown: lines.join('\n') }],
   };

@@ -1,21 +1,20 @@
 // Stage 7: the splits as a Hugging Face dataset — a local folder (atomic swap) or a Hub repo
 // (one commit, idempotent per run). The Hub token is read here, from this worker's own
 // environment (HF_TOKEN); it never travels through workflow input, results or heartbeats.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunConfig } from '../core/config.js';
 import { describeCountModel } from '../core/counts/index.js';
-import type { CardGeneration, DatasetCardInfo } from '../core/dataset/index.js';
+import type { CardGeneration, CoverageReport, DatasetCardInfo } from '../core/dataset/index.js';
 import {
   buildRecipe,
   describeInputs,
   parsePublishTarget,
-  publishDataset,
   runInputPaths,
   SPLIT_NAMES,
   validateSplitRatios,
 } from '../core/dataset/index.js';
-import { type ArtifactStore, runKey } from '../core/io/index.js';
+import { type ArtifactStore, runKey, withLocalCopies } from '../core/io/index.js';
 import { chunkJobBase, type PublishSummary, type SplitSummary } from '../core/run-types.js';
 import { version } from '../core/version.js';
 import {
@@ -23,19 +22,29 @@ import {
   type ModelPackMeta,
   readModelPackMeta,
 } from '../models/model-pack.js';
+import { coversTags } from './cover-tags.js';
 import type { DedupeReport } from './dedupe.js';
 import { REPORT_FILES } from './evaluate.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
 import { calibrationKey } from './latent-setup.js';
 import { conceptCardParts } from './publish-concepts.js';
-import { artifactStore, RUN_FILES, runCountModel, runTaxonomy } from './run-inputs.js';
+import {
+  artifactStore,
+  RUN_FILES,
+  runCountModel,
+  runTaxonomy,
+  withModelPack,
+} from './run-inputs.js';
 import type { SplitReport } from './split.js';
+import { runOnStageThread } from './stage-threads.js';
 
 /** The dataset's name in its card: output.name, else the target folder's name or the repo id. */
 function datasetId(config: RunConfig): string {
   if (config.output.name) return config.output.name;
   const target = parsePublishTarget(config.output.target!);
-  return target.kind === 'folder' ? basename(target.dir) : target.repo;
+  if (target.kind === 'folder') return basename(target.dir);
+  if (target.kind === 's3') return (target.prefix || target.bucket).split('/').at(-1)!;
+  return target.repo;
 }
 
 /** The files the run read, by field: the model pack as its model.json and the files it lists. */
@@ -89,28 +98,48 @@ export async function publish(params: {
   const { runId, config } = params;
   const store = artifactStore(config.artifacts);
   const taxonomy = runTaxonomy(config.taxonomy);
-  const splitReport = store.readJson<SplitReport>(runKey(runId, RUN_FILES.splitReport));
-  const dedupeReport = store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
-  const meta = readModelPackMeta(config.model.pack);
-  const countModel = runCountModel(store, runId);
+  const splitReport = await store.readJson<SplitReport>(runKey(runId, RUN_FILES.splitReport));
+  const dedupeReport = await store.readJson<DedupeReport>(runKey(runId, RUN_FILES.dedupeReport));
+  const meta = await withModelPack(config.model.pack, async (pack) => readModelPackMeta(pack));
+  const countModel = await runCountModel(store, runId);
   const means = describeCountModel(countModel, { sampleRows: 0 }).expectedMeans;
 
   const reportKey = runKey(runId, RUN_FILES.report);
   const extraSections: DatasetCardInfo['extraSections'] = [];
   const extraFiles: DatasetCardInfo['extraFiles'] = [];
-  if (store.exists(`${reportKey}/${REPORT_FILES.manifest}`)) {
+  if (await store.exists(`${reportKey}/${REPORT_FILES.manifest}`)) {
     extraSections.push({
       title: '',
-      markdown: readFileSync(store.path(`${reportKey}/${REPORT_FILES.markdown}`), 'utf8'),
+      markdown: await withLocalCopies(store, [`${reportKey}/${REPORT_FILES.markdown}`], ([p]) =>
+        readFileSync(p, 'utf8'),
+      ),
     });
-    for (const file of store.readJson<string[]>(`${reportKey}/${REPORT_FILES.manifest}`)) {
-      const source = store.path(`${reportKey}/${file}`);
-      if (existsSync(source))
+    const present = new Set(await store.list(reportKey));
+    for (const file of await store.readJson<string[]>(`${reportKey}/${REPORT_FILES.manifest}`)) {
+      const source = `${reportKey}/${file}`; // an artifact key until fetched below
+      if (present.has(source))
         extraFiles.push({ path: `${REPORT_FILES.publishedBase}${file}`, source });
     }
   }
 
-  const concepts = conceptCardParts(config, runId, store, taxonomy);
+  // Tag coverage: the card's account, and the report beside the evaluation's.
+  let coverage: CoverageReport | undefined;
+  if (coversTags(config)) {
+    const key = runKey(runId, RUN_FILES.coverageReport);
+    coverage = await store.readJson<CoverageReport>(key);
+    extraFiles.push({ path: `${REPORT_FILES.publishedBase}coverage.json`, source: key });
+  }
+
+  const concepts = await conceptCardParts(config, runId, store, taxonomy);
+  // Everything the dataset is built from, as local files (in S3: fetched into the cache).
+  const fileKeys = [
+    ...SPLIT_NAMES.flatMap((s) => splitReport.outputs[s]),
+    ...[...extraFiles, ...concepts.extraFiles].map((f) => f.source),
+  ];
+  const local = await store.readLocal(fileKeys);
+  const localPath = new Map(fileKeys.map((k, i) => [k, local.paths[i]]));
+  const fetched = (files: DatasetCardInfo['extraFiles'] = []) =>
+    files.map((f) => ({ ...f, source: localPath.get(f.source)! }));
   const dataset = datasetId(config);
   const recipe = buildRecipe({
     config,
@@ -118,16 +147,17 @@ export async function publish(params: {
     toolVersion: version,
     inputs: await describeInputs(recipeInputFiles(config, meta)),
   });
-  const result = await publishDataset({
+  // Parquet encoding (and the upload) on a stage thread: the event loop stays free.
+  const result = await runOnStageThread('publishDataset', {
     target: config.output.target!,
     recipe,
     splitFiles: Object.fromEntries(
-      SPLIT_NAMES.map((s) => [s, splitReport.outputs[s].map((k) => store.path(k))]),
+      SPLIT_NAMES.map((s) => [s, splitReport.outputs[s].map((k) => localPath.get(k)!)]),
     ) as Record<(typeof SPLIT_NAMES)[number], string[]>,
     taxonomy,
     csv: config.output.csv,
     private: config.output.private,
-    workDir: store.path(runKey(runId, RUN_FILES.scratch)),
+    workDir: store.scratchPath(runKey(runId, RUN_FILES.scratch)),
     card: {
       name: dataset.split('/').at(-1)!,
       ...(dataset.includes('/') && { repoId: dataset }),
@@ -142,7 +172,7 @@ export async function publish(params: {
             : `trained by ${meta.createdWith}`
         }.`,
       },
-      generation: cardGeneration(config, runId, store),
+      generation: await cardGeneration(config, runId, store),
       countModel: {
         kind: countModel.kind,
         // The card names files, not this machine's paths (the dataset must not depend on them).
@@ -164,14 +194,15 @@ export async function publish(params: {
       toolVersion: version,
       split: { ratios: validateSplitRatios(config.split), stratified: config.split.stratify },
       dedupeGroups: dedupeReport.groups,
+      ...(coverage ? { coverage } : {}),
       extraSections: [...extraSections, ...concepts.extraSections],
-      extraFiles: [...extraFiles, ...concepts.extraFiles],
+      extraFiles: fetched([...extraFiles, ...concepts.extraFiles]),
       extraConfigs: concepts.extraConfigs,
     },
-  });
+  }).finally(local.release);
   logActivityEvent({ activity: 'publish', event: 'finish', target: result.target });
   // What `tagflow runs` shows and `tagflow clean --finished` goes by.
-  store.writeJson(runKey(runId, RUN_FILES.published), { target: result.target });
+  await store.writeJson(runKey(runId, RUN_FILES.published), { target: result.target });
   return {
     target: result.target,
     files: result.files.length,
@@ -181,9 +212,20 @@ export async function publish(params: {
 }
 
 /** The card's generation section: settings, and each temperature's calibration as it was fitted. */
-function cardGeneration(config: RunConfig, runId: string, store: ArtifactStore): CardGeneration {
+async function cardGeneration(
+  config: RunConfig,
+  runId: string,
+  store: ArtifactStore,
+): Promise<CardGeneration> {
   const g = config.generation;
   const corpus = chunkJobBase(runId, config).corpus;
+  const fitted = g.calibration.enabled
+    ? await Promise.all(
+        g.temperatures.map((_, i) =>
+          store.readJson<{ meanJs: number[] }>(calibrationKey(runId, i)),
+        ),
+      )
+    : [];
   return {
     preset: config.preset,
     temperatureMode: g.temperatureMode,
@@ -199,7 +241,7 @@ function cardGeneration(config: RunConfig, runId: string, store: ArtifactStore):
           steps: g.calibration.steps,
           rows: g.calibration.rows,
           temperatures: g.temperatures.map((temperature, i) => {
-            const { meanJs } = store.readJson<{ meanJs: number[] }>(calibrationKey(runId, i));
+            const { meanJs } = fitted[i];
             return { temperature, before: meanJs[0], after: Math.min(...meanJs) };
           }),
         }

@@ -11,7 +11,13 @@ import {
   type TagCorpus,
   type Taxonomy,
 } from '../core/inputs/index.js';
-import { type ArtifactStore, LocalArtifactStore, runKey } from '../core/io/index.js';
+import {
+  type ArtifactStore,
+  openArtifactStore,
+  runKey,
+  withLocalCopies,
+} from '../core/io/index.js';
+import { isS3Url } from '../core/s3-url.js';
 
 /** Artifact keys of a run's stage outputs, relative to the run folder. */
 export const RUN_FILES = {
@@ -23,6 +29,9 @@ export const RUN_FILES = {
   dedupeReport: 'dedupe/report.json',
   split: 'split',
   splitReport: 'split/report.json',
+  coverageScan: 'coverage/scan.bin',
+  coverageRows: 'coverage/rows.arrow',
+  coverageReport: 'coverage/report.json',
   report: 'report',
   model: 'model',
   scratch: 'scratch',
@@ -56,8 +65,23 @@ function stamp(path: string): string {
   }
 }
 
+/** The store `artifacts` names: a folder, or an S3 bucket read through this worker's cache. */
 export function artifactStore(root: string): ArtifactStore {
-  return cached('store', root, () => new LocalArtifactStore(root));
+  return cached('store', root, () => openArtifactStore(root));
+}
+
+/**
+ * Runs `use` on a model pack as a local folder. A pack trained by the run lives in the
+ * artifact store; in S3 it is fetched into this worker's cache (and kept there while used).
+ */
+export async function withModelPack<T>(pack: string, use: (dir: string) => Promise<T>): Promise<T> {
+  if (!isS3Url(pack)) return use(pack);
+  const copies = await artifactStore(pack).readLocalFolder('');
+  try {
+    return await use(copies.paths[0]);
+  } finally {
+    copies.release();
+  }
 }
 
 export function runTaxonomy(path: string): Taxonomy {
@@ -75,24 +99,25 @@ export function runCatalogue(
   store: ArtifactStore,
   runId: string,
   taxonomy: Taxonomy,
-): CatalogueRows {
-  const path = store.path(runKey(runId, RUN_FILES.catalogue));
-  return cached('catalogue', stamp(path), () => {
-    const table = tableFromIPC(readFileSync(path));
-    const ids = table.getChild('id')!.toArray() as string[];
-    const columns = taxonomy.categories.map((c) => table.getChild(`${c}_tags`)!);
-    const tags = ids.map((_, row) => {
-      const parts = columns.map((column) => column.get(row)!.toArray() as Uint16Array);
-      const out = new Uint16Array(parts.reduce((n, p) => n + p.length, 0));
-      let offset = 0;
-      for (const p of parts) {
-        out.set(p, offset);
-        offset += p.length;
-      }
-      return out;
-    });
-    return { ids: Array.from(ids), tags };
-  });
+): Promise<CatalogueRows> {
+  return withLocalCopies(store, [runKey(runId, RUN_FILES.catalogue)], ([path]) =>
+    cached('catalogue', stamp(path), () => {
+      const table = tableFromIPC(readFileSync(path));
+      const ids = table.getChild('id')!.toArray() as string[];
+      const columns = taxonomy.categories.map((c) => table.getChild(`${c}_tags`)!);
+      const tags = ids.map((_, row) => {
+        const parts = columns.map((column) => column.get(row)!.toArray() as Uint16Array);
+        const out = new Uint16Array(parts.reduce((n, p) => n + p.length, 0));
+        let offset = 0;
+        for (const p of parts) {
+          out.set(p, offset);
+          offset += p.length;
+        }
+        return out;
+      });
+      return { ids: Array.from(ids), tags };
+    }),
+  );
 }
 
 /** Requested counts of the catalogue rows (rows × categories), as stage 2 wrote them. */
@@ -100,24 +125,27 @@ export function runSeededCounts(
   store: ArtifactStore,
   runId: string,
   taxonomy: Taxonomy,
-): Uint8Array {
-  const path = store.path(runKey(runId, RUN_FILES.counts));
-  return cached('counts', stamp(path), () => {
-    const table = tableFromIPC(readFileSync(path));
-    const C = taxonomy.categories.length;
-    const out = new Uint8Array(table.numRows * C);
-    taxonomy.categories.forEach((category, c) => {
-      const column = table.getChild(category)!.toArray() as Uint8Array;
-      for (let r = 0; r < table.numRows; r++) out[r * C + c] = column[r];
-    });
-    return out;
-  });
+): Promise<Uint8Array> {
+  return withLocalCopies(store, [runKey(runId, RUN_FILES.counts)], ([path]) =>
+    cached('counts', stamp(path), () => {
+      const table = tableFromIPC(readFileSync(path));
+      const C = taxonomy.categories.length;
+      const out = new Uint8Array(table.numRows * C);
+      taxonomy.categories.forEach((category, c) => {
+        const column = table.getChild(category)!.toArray() as Uint8Array;
+        for (let r = 0; r < table.numRows; r++) out[r * C + c] = column[r];
+      });
+      return out;
+    }),
+  );
 }
 
-export function runCountModel(store: ArtifactStore, runId: string): CountModel {
+export function runCountModel(store: ArtifactStore, runId: string): Promise<CountModel> {
   const key = runKey(runId, RUN_FILES.countModel);
-  return cached('countModel', stamp(store.path(key)), () =>
-    checkCountModel(store.readJson(key), store.path(key)),
+  return withLocalCopies(store, [key], ([path]) =>
+    cached('countModel', stamp(path), () =>
+      checkCountModel(JSON.parse(readFileSync(path, 'utf8')), store.location(key)),
+    ),
   );
 }
 

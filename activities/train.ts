@@ -42,13 +42,17 @@ export async function train({
     signal: context.cancellationSignal,
   });
   const store = artifactStore(config.artifacts);
-  const packDir = store.path(runKey(runId, RUN_FILES.model));
+  const packKey = runKey(runId, RUN_FILES.model);
+  await store.remove(packKey);
   await writeTrainedPack({
     result,
     taxonomy,
     corpus: { source: corpusPath, sha256: corpus.sha256, rows: corpus.rows },
-    outDir: packDir,
+    outDir: store.writePath(packKey),
   });
+  await store.commit(packKey);
+  // A folder, or an s3:// URL that the activities using the pack fetch into their cache.
+  const packDir = store.location(packKey);
   logActivityEvent({ activity: 'train', event: 'finish', epochs: result.epochs });
   return { packDir, epochs: result.epochs, validationLoss: result.finalLosses.validation };
 }

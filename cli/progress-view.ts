@@ -3,6 +3,11 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { type RunProgress, STAGES, type StageName } from '../core/run-types.js';
 
+/** The coverage stage's state: rows added by the rounds merged so far, tags still short. */
+function coverageDetail(c: NonNullable<RunProgress['coverage']>): string {
+  return `${c.rowsAdded} rows added in ${c.round} round${c.round === 1 ? '' : 's'}, ${c.tagsShort} tags short`;
+}
+
 export class ProgressView {
   private readonly print: (line: string) => void;
   private readonly live: boolean;
@@ -49,7 +54,12 @@ export class ProgressView {
           detail: `${progress.rowsGenerated}/${progress.rowsPlanned} rows${state === 'running' ? '' : ` ${state}`}`,
         });
       } else {
-        bar.update(state === 'done' || state === 'skipped' ? 1 : 0, { unit: '', detail: state });
+        const detail =
+          stage === 'cover' && progress.coverage ? ` ${coverageDetail(progress.coverage)}` : '';
+        bar.update(state === 'done' || state === 'skipped' ? 1 : 0, {
+          unit: '',
+          detail: `${state}${detail}`,
+        });
       }
     }
   }
@@ -60,7 +70,9 @@ export class ProgressView {
       const detail =
         stage === 'generate' && state === 'done'
           ? ` (${progress.chunksTotal} chunks, ${progress.rowsGenerated} rows)`
-          : '';
+          : stage === 'cover' && state !== 'skipped' && progress.coverage
+            ? ` (${coverageDetail(progress.coverage)})`
+            : '';
       const key = `${state}${detail}`;
       if (this.lastState.get(stage) === key || state === 'pending') continue;
       this.lastState.set(stage, key);

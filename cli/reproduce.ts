@@ -17,7 +17,8 @@ import { Command } from 'commander';
 import type { HubOptions } from '../core/dataset/index.js';
 import { ValidationError } from '../core/errors.js';
 import { version } from '../core/version.js';
-import { printRunResult, runPipeline } from './run.js';
+import { runPipeline } from './run.js';
+import { printRunResult } from './run-summary.js';
 import { reportVerification } from './verify.js';
 
 export interface ReproduceOptions {

@@ -16,6 +16,7 @@ import {
   type RunResult,
   runWorkflowId,
 } from '../core/run-types.js';
+import { isS3Url, parseS3Url } from '../core/s3-url.js';
 import {
   connectionSettingsFromEnv,
   type TemporalConnectionSettings,
@@ -25,6 +26,7 @@ import { localServer } from '../workers/local-server.js';
 import { DEFAULT_QUEUE_PREFIX, taskQueueName } from '../workflows/task-queues.js';
 import { addHint, exhaustedActivity } from './failures.js';
 import { retryReporter } from './retry-lines.js';
+import { printRunResult } from './run-summary.js';
 
 export async function connectClient(
   settings: TemporalConnectionSettings,
@@ -159,7 +161,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   const file = cwd === resolve(process.cwd()) ? options.config : resolve(cwd, options.config);
   const config: RunConfig = loadRunConfig(file, overrides, cwd);
   if (options.target) {
-    config.output.target = /^(hf|file):\/\//.test(options.target)
+    config.output.target = /^(hf|file|s3):\/\//.test(options.target)
       ? options.target
       : pathToFileURL(resolve(cwd, options.target)).href;
   }
@@ -322,11 +324,19 @@ function deviceOption(value: string): 'cpu' | 'cuda' {
   return value;
 }
 
-/** A target URI (file:// or hf://datasets/) or a plain folder; any other scheme is refused. */
+/** A target URI (file://, hf://datasets/, s3://) or a plain folder; other schemes are refused. */
 function targetOption(value: string): string {
+  if (isS3Url(value)) {
+    try {
+      parseS3Url(value, '--target');
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message.replace(/^--target: /, ''));
+    }
+    return value;
+  }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) && !/^(file|hf):\/\//.test(value))
     throw new InvalidArgumentError(
-      'expected file://<dir>, hf://datasets/<owner>/<name> or a folder',
+      'expected file://<dir>, hf://datasets/<owner>/<name>, s3://<bucket>/<prefix> or a folder',
     );
   return value;
 }
@@ -346,7 +356,7 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
     .option('--seed <n>', 'override the seed', seedOption)
     .option(
       '--target <uri>',
-      'override the output target (file://<dir>, a folder, or hf://datasets/<owner>/<name>)',
+      'override the output target (file://<dir>, a folder, hf://datasets/<owner>/<name> or s3://<bucket>/<prefix>)',
       targetOption,
     )
     .option('--no-progress', 'print stage changes instead of live progress bars')
@@ -368,23 +378,4 @@ export function runCommand(print: (line: string) => void = (l) => console.log(l)
       if (outcome.result) printRunResult(outcome.result, print);
       exitAfterRun(outcome);
     });
-}
-
-export function printRunResult(result: RunResult, print: (line: string) => void): void {
-  print(`dataset: ${result.target}`);
-  print(
-    `  rows: ${result.rowsGenerated} generated, ${result.rowsUnique} unique; ` +
-      `train ${result.splits.train}, validation ${result.splits.validation}, test ${result.splits.test}`,
-  );
-  if (result.evaluation) {
-    const e = result.evaluation;
-    print(
-      `  quality: co-occurrence r ${e.cooccurrenceR === null ? 'n/a' : e.cooccurrenceR.toFixed(3)}, mean JS ${e.meanJs.toFixed(3)}, max W1 ${e.maxW1.toFixed(3)}`,
-    );
-  }
-  if (result.publish.commit) {
-    print(
-      `  commit: ${result.publish.commit.oid}${result.publish.commit.alreadyPublished ? ' (already published by an earlier attempt)' : ''}`,
-    );
-  }
 }

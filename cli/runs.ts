@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
+import { isS3Url } from '../core/s3-url.js';
 
 const DEFAULT_ARTIFACTS = '.tagflow/artifacts';
 
@@ -20,16 +21,22 @@ function size(bytes: number): string {
 // Loaded when a command runs: core/io brings Arrow and Parquet, which other commands' start
 // need not pay for.
 const io = () => import('../core/io/index.js');
+/** A folder (relative to the working folder) or s3://<bucket>/<prefix>. */
+const store = async (artifacts: string) =>
+  (await io()).openArtifactStore(isS3Url(artifacts) ? artifacts : resolve(artifacts));
+const ARTIFACTS_HELP =
+  'the artifact store: a folder or s3://<bucket>/<prefix> (config `artifacts`)';
 
 export function runsCommand(print: (line: string) => void): Command {
   return new Command('runs')
     .description('list the runs in the artifact store: state, size of their intermediates')
-    .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
+    .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
     .action(async (options: { artifacts: string }) => {
-      const { LocalArtifactStore, listRunFolders } = await io();
-      const runs = listRunFolders(new LocalArtifactStore(resolve(options.artifacts)));
+      const artifacts = await store(options.artifacts);
+      const { listRunFolders } = await io();
+      const runs = await listRunFolders(artifacts);
       if (runs.length === 0) {
-        print(`no runs in ${resolve(options.artifacts)}`);
+        print(`no runs in ${artifacts.root}`);
         return;
       }
       for (const r of runs) {
@@ -52,14 +59,14 @@ export function cleanCommand(print: (line: string) => void): Command {
     .description("remove runs' intermediates from the artifact store (published datasets stay)")
     .argument('[runs...]', 'run names')
     .option('--finished', 'every published run')
-    .option('--artifacts <dir>', 'the artifact store (config `artifacts`)', DEFAULT_ARTIFACTS)
+    .option('--artifacts <store>', ARTIFACTS_HELP, DEFAULT_ARTIFACTS)
     .action(async (runs: string[], options: { finished?: boolean; artifacts: string }) => {
-      const { LocalArtifactStore, listRunFolders, removeRunFolders } = await io();
-      const artifacts = new LocalArtifactStore(resolve(options.artifacts));
+      const artifacts = await store(options.artifacts);
+      const { listRunFolders, removeRunFolders } = await io();
       const ids = [...runs];
       if (options.finished)
         ids.push(
-          ...listRunFolders(artifacts)
+          ...(await listRunFolders(artifacts))
             .filter((r) => r.published && !ids.includes(r.runId))
             .map((r) => r.runId),
         );
@@ -67,7 +74,7 @@ export function cleanCommand(print: (line: string) => void): Command {
         if (options.finished) return print('no published runs to clean');
         throw new ValidationError('clean: name the runs to remove, or pass --finished');
       }
-      const freed = removeRunFolders(artifacts, ids);
+      const freed = await removeRunFolders(artifacts, ids);
       print(
         `removed ${ids.length} run${ids.length === 1 ? '' : 's'} (${ids.join(', ')}): ${size(freed)} freed`,
       );

@@ -8,7 +8,7 @@ import {
   runWorkflowId,
 } from '../core/run-types.js';
 import { rootCauseMessage } from './failures.js';
-import { printRunResult } from './run.js';
+import { printRunResult } from './run-summary.js';
 import { withTemporal } from './temporal-session.js';
 
 export function statusCommand(print: (line: string) => void): Command {

@@ -1,4 +1,4 @@
-// `tagflow verify <dataset>`: every file of a published dataset (a folder, or a Hub repo)
+// `tagflow verify <dataset>`: every file of a published dataset (a folder, a Hub repo or an S3 prefix)
 // against the digests its marker lists; missing, extra and altered files are named.
 import { Command } from 'commander';
 import type { HubOptions, VerifyResult } from '../core/dataset/index.js';
@@ -27,7 +27,7 @@ export async function reportVerification(
   print(`verified: ${result.files} files`);
 }
 
-/** Verifies `dataset` (a folder, file:// URL or hf://datasets/…); see reportVerification. */
+/** Verifies `dataset` (a folder, file:// URL, hf://datasets/… or s3://…); see reportVerification. */
 export async function verifyPublished(
   dataset: string,
   options: { print: (line: string) => void; cwd?: string; hub?: HubOptions },
@@ -44,7 +44,10 @@ export function verifyCommand(print: (line: string) => void = (l) => console.log
     .description(
       "check a published dataset's files against the digests it was published with (.tagflow-dataset.json)",
     )
-    .argument('<dataset>', 'a dataset folder, or hf://datasets/<owner>/<name>[@<revision>]')
+    .argument(
+      '<dataset>',
+      'a dataset folder, hf://datasets/<owner>/<name>[@<revision>] or s3://<bucket>/<prefix>',
+    )
     .action(async (dataset: string) => {
       await verifyPublished(dataset, { print });
     });

@@ -10,6 +10,11 @@ export const MIN_TEMPERATURE = 1e-3;
 export const MAX_TEMPERATURE = 1000;
 /** Latent rows per run: a bound the plan, the history and the dedupe bitmap stay well within. */
 export const MAX_LATENT_ROWS = 1e10;
+/**
+ * `generation.minRowsPerTag` at most: the coverage stage keeps up to this many tag sets per tag
+ * in memory to deduplicate top-up rows against.
+ */
+export const MAX_MIN_ROWS_PER_TAG = 10_000;
 
 /** The notebook's temperature sweep (1.0 appears twice there, so it does here). */
 export const NOTEBOOK_TEMPERATURES = [0.5, 0.75, 1.0, 1.0, 1.25, 1.5, 2.0];

@@ -12,6 +12,7 @@ import {
   DEFAULT_CHECKPOINT_SECONDS,
   isRecord,
   MAX_LATENT_ROWS,
+  MAX_MIN_ROWS_PER_TAG,
   MAX_TEMPERATURE,
   MIN_TEMPERATURE,
   NOTEBOOK_TEMPERATURES,
@@ -20,10 +21,17 @@ import {
 import { countParamsIssues } from './counts/index.js';
 import { ValidationError } from './errors.js';
 import { MAX_CHUNK_ROWS, MAX_CHUNKS_PER_TEMPERATURE } from './plan.js';
+import { isS3Url, s3UrlProblem } from './s3-url.js';
 
 export * from './config-defaults.js';
 
 const path = z.string().min(1, 'must be a non-empty path');
+
+/** A malformed s3:// URL (bucket name, prefix) as a zod issue. */
+function s3UrlIssue(value: string, ctx: z.RefinementCtx): void {
+  const message = s3UrlProblem(value);
+  if (message) ctx.addIssue({ code: 'custom', message });
+}
 const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const positiveInt = z.number().int('must be a whole number').positive('must be > 0');
 
@@ -152,6 +160,16 @@ export const RunConfigSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * Every taxonomy tag in at least this many rows of the dataset: rows conditioned on the
+         * tags short of it are added after dedupe (the coverage stage); 0: off.
+         */
+        minRowsPerTag: z
+          .number()
+          .int('must be a whole number')
+          .min(0, 'must be ≥ 0 (0 turns coverage off)')
+          .max(MAX_MIN_ROWS_PER_TAG, `must be ≤ ${MAX_MIN_ROWS_PER_TAG}`)
+          .default(0),
         batchSize: positiveInt.max(65_536).default(2048),
         // Unset: sized to the run (core/plan.ts autoChunkRows).
         chunkRows: positiveInt.max(MAX_CHUNK_ROWS, `must be ≤ ${MAX_CHUNK_ROWS}`).optional(),
@@ -165,6 +183,7 @@ export const RunConfigSchema = z
         calibration: { enabled: PRESETS.tagflow.calibration.enabled, steps: 8, rows: 16_384 },
         selection: PRESETS.tagflow.selection,
         countCoupling: PRESETS.tagflow.countCoupling,
+        minRowsPerTag: 0,
         batchSize: 2048,
       }),
     split: z
@@ -186,15 +205,19 @@ export const RunConfigSchema = z
       .default({ enabled: true }),
     output: z
       .object({
-        /** `file://<dir>` or `hf://datasets/<owner>/<name>`; default `file://./out/<name>`. */
+        /** `file://<dir>`, `hf://datasets/<owner>/<name>` or `s3://<bucket>/<prefix>`; default `file://./out/<name>`. */
         target: z
           .string()
-          .regex(/^(file:\/\/|hf:\/\/datasets\/)/, 'must start with file:// or hf://datasets/')
+          .regex(
+            /^(file:\/\/|hf:\/\/datasets\/|s3:\/\/)/,
+            'must start with file://, hf://datasets/ or s3://',
+          )
           .refine(
             (target) =>
               !target.startsWith('hf://') || /^hf:\/\/datasets\/[^/]+\/[^/]+\/?$/.test(target),
             'must be hf://datasets/<owner>/<name>',
           )
+          .superRefine(s3UrlIssue)
           .optional(),
         /** The dataset's name in its card, `<name>` or `<owner>/<name>`; default: the target's. */
         name: z
@@ -223,8 +246,17 @@ export const RunConfigSchema = z
         checkpointSeconds: DEFAULT_CHECKPOINT_SECONDS,
         keepArtifacts: true,
       }),
-    /** Folder of intermediate artifacts (shared by all workers); default `.tagflow/artifacts`. */
-    artifacts: path.default('.tagflow/artifacts'),
+    /**
+     * Where intermediates go, shared by all workers: a folder (default `.tagflow/artifacts`) or
+     * `s3://<bucket>/<prefix>`.
+     */
+    artifacts: path
+      .refine(
+        (value) => isS3Url(value) || !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value),
+        'must be a folder or s3://<bucket>/<prefix>',
+      )
+      .superRefine(s3UrlIssue)
+      .default('.tagflow/artifacts'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -321,7 +353,9 @@ export function resolveRunConfig(config: RunConfig, baseDir: string): RunConfig 
   if (out.generation.corpus) out.generation.corpus = absolute(baseDir, out.generation.corpus);
   if (out.evaluate.reference) out.evaluate.reference = absolute(baseDir, out.evaluate.reference);
   out.output.target = absoluteTarget(baseDir, config.output.target ?? `file://out/${config.name}`);
-  out.artifacts = absolute(baseDir, config.artifacts);
+  out.artifacts = isS3Url(config.artifacts)
+    ? config.artifacts
+    : absolute(baseDir, config.artifacts);
   return out;
 }
 

@@ -176,3 +176,56 @@ export function planConcepts(
     key: `concepts/train-${pad(p, width)}-of-${pad(parts, width)}.parquet`,
   }));
 }
+
+/** Top-up candidates [from, to) of one tag (generation.minRowsPerTag). */
+export interface CoverageRange {
+  tag: number;
+  from: number;
+  to: number;
+}
+
+/** A part of a coverage round: candidate ranges of about chunkRows rows, one Arrow file. */
+export interface CoveragePart {
+  round: number;
+  ranges: CoverageRange[];
+  /** Artifact key relative to the run folder. */
+  key: string;
+}
+
+/** Parts a coverage round is cut into at most: each is an activity in the run's own history. */
+export const MAX_COVERAGE_PARTS = 1000;
+
+/**
+ * A round's ranges cut into parts of `chunkRows` candidates (a tag's range may span parts), or
+ * of more when that would make more than MAX_COVERAGE_PARTS parts (unset: CONCEPT_PART_ROWS).
+ */
+export function planCoverageParts(
+  round: number,
+  ranges: readonly CoverageRange[],
+  chunkRows = CONCEPT_PART_ROWS,
+): CoveragePart[] {
+  const total = ranges.reduce((n, r) => n + r.to - r.from, 0);
+  const partRows = Math.max(chunkRows, Math.ceil(total / MAX_COVERAGE_PARTS));
+  const parts: CoverageRange[][] = [];
+  let current: CoverageRange[] = [];
+  let size = 0;
+  for (const range of ranges) {
+    for (let from = range.from; from < range.to; ) {
+      if (size === partRows) {
+        parts.push(current);
+        current = [];
+        size = 0;
+      }
+      const to = Math.min(range.to, from + partRows - size);
+      current.push({ tag: range.tag, from, to });
+      size += to - from;
+      from = to;
+    }
+  }
+  if (current.length > 0) parts.push(current);
+  return parts.map((partRanges, p) => ({
+    round,
+    ranges: partRanges,
+    key: `coverage/r${pad(round, 2)}-p${pad(p, 5)}.arrow`,
+  }));
+}

@@ -40,6 +40,11 @@ export const Stage = {
   Concept: 12,
   /** Requested tag counts of concept rows, shared by a positive and its matched negative. */
   ConceptCounts: 13,
+  /**
+   * Tag-coverage top-up rows (generation.minRowsPerTag), keyed by the tag: row 2i gives
+   * candidate i's requested counts, row 2i + 1 its ε.
+   */
+  Coverage: 14,
 } as const;
 export type StageId = (typeof Stage)[keyof typeof Stage];
 

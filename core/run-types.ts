@@ -1,7 +1,7 @@
 // Payloads between the workflow and its activities: small summaries and manifests only, never
 // rows. No Node imports here: workflow code imports these types.
 import type { RunConfig } from './config.js';
-import type { ConceptPart, PlannedChunk } from './plan.js';
+import type { ConceptPart, CoveragePart, PlannedChunk } from './plan.js';
 
 /** Every stage of a run, in order. */
 export const STAGES = [
@@ -11,6 +11,7 @@ export const STAGES = [
   'generate',
   'concepts',
   'dedupe',
+  'cover',
   'split',
   'evaluate',
   'publish',
@@ -101,6 +102,43 @@ export interface ConceptJob extends Omit<ChunkJob, 'chunk'> {
   part: ConceptPart;
 }
 
+/** What a coverage part needs: the job base, the run's temperatures, the part's candidate ranges. */
+export interface CoverageJob extends Omit<ChunkJob, 'chunk'> {
+  temperatures: number[];
+  part: CoveragePart;
+}
+
+export interface CoveragePartSummary {
+  key: string;
+  rows: number;
+  /** True when an earlier attempt or run had written the part: nothing was computed. */
+  reused: boolean;
+}
+
+/** What the coverage stage did: rows added, and the tags still short of minRowsPerTag. */
+export interface CoverageSummary {
+  minRowsPerTag: number;
+  rounds: number;
+  rowsAdded: number;
+  /** Tags short of minRowsPerTag after dedupe. */
+  tagsShort: number;
+  /** Of those, the tags still short in the dataset, with their rows. */
+  unreached: { tag: string; rows: number }[];
+}
+
+/** One call of the coverage stage's CPU step: the next round's parts, or (none left) the summary. */
+export interface CoverageStep {
+  /** The round the parts belong to. */
+  round: number;
+  parts: CoveragePart[];
+  /** Rows added by the rounds merged so far. */
+  rowsAdded: number;
+  /** Tags still short of minRowsPerTag. */
+  tagsShort: number;
+  /** Set once no round is left. */
+  summary?: CoverageSummary;
+}
+
 /** A concept part's rows and how its positives' co-occurrence compares with the corpus's. */
 export interface ConceptPartSummary {
   key: string;
@@ -139,7 +177,15 @@ export interface ChunkSummary {
   resumedBatches: number;
 }
 
-export interface TemperatureSummary {
+/**
+ * The largest delay of the worker's event loop while an activity ran (ms): added to every
+ * activity's object result by activities/event-loop-watch.ts. Absent in results of older workers.
+ */
+export interface EventLoopStall {
+  eventLoopStallMs?: number;
+}
+
+export interface TemperatureSummary extends EventLoopStall {
   temperatureIndex: number;
   temperature: number;
   rows: number;
@@ -149,7 +195,7 @@ export interface TemperatureSummary {
 }
 
 export interface GroupCount {
-  mode: 'seeded' | 'latent';
+  mode: 'seeded' | 'latent' | 'coverage';
   temperatureIndex: number;
   temperature: number;
   rowsIn: number;
@@ -187,7 +233,14 @@ export interface RunResult {
   rowsUnique: number;
   splits: SplitSummary['counts'];
   evaluation?: EvaluateSummary['overall'];
+  /** When the run tops up rare tags (generation.minRowsPerTag): rowsUnique includes the rows added. */
+  coverage?: CoverageSummary;
   publish: PublishSummary;
+  /**
+   * Per stage, the largest event-loop stall of a worker while one of the stage's activities
+   * ran on it (ms; EventLoopStall). A stage whose workers did not report one is left out.
+   */
+  eventLoopStallMs?: Partial<Record<StageName, number>>;
 }
 
 export interface TemperatureProgress {
@@ -207,6 +260,8 @@ export interface RunProgress {
   rowsGenerated: number;
   rowsPlanned: number;
   temperatures: TemperatureProgress[];
+  /** The coverage stage so far: its round, the rows it added, the tags still short. */
+  coverage?: { round: number; rowsAdded: number; tagsShort: number };
   result?: RunResult;
 }
 

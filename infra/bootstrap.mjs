@@ -4,7 +4,8 @@
 //
 //   node infra/bootstrap.mjs                   npm packages + Temporal CLI
 //   node infra/bootstrap.mjs --python-checks   ...and the Python `datasets` library the tests
-//                                              use to prove published folders load
+//                                              use to prove published folders load, and the
+//                                              S3-compatible server (moto) the S3 tests run
 //
 // Each step is skipped when its stamp says it is already done, so a second run is instant.
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,20 @@ import {
 export const PYTHON_CHECK_PACKAGES = ['datasets==5.2.0'];
 
 export const PYTHON_ENV_DIR = join(PROJECT_ROOT, '.tagflow', 'python');
+
+/**
+ * A real S3-compatible server for the tests: moto in server mode (its S3 part and the Flask
+ * server, not `moto[server]`, which brings every AWS service's dependencies: 320 MB against
+ * 140 MB), in an environment of its own so that it never changes the checks' one.
+ */
+export const S3_SERVER_PACKAGES = ['moto[s3]==5.2.6', 'flask==3.1.3', 'flask-cors==6.0.5'];
+
+export const S3_SERVER_ENV_DIR = join(PROJECT_ROOT, '.tagflow', 's3-server');
+
+/** The moto server's command in its environment. */
+export function s3ServerCommand() {
+  return join(S3_SERVER_ENV_DIR, 'bin', 'moto_server');
+}
 
 function log(message) {
   process.stderr.write(`tagflow bootstrap: ${message}\n`);
@@ -63,30 +78,42 @@ export function checksPython() {
   return join(PYTHON_ENV_DIR, 'bin', 'python');
 }
 
-function ensurePythonChecks() {
-  const stamp = join(PYTHON_ENV_DIR, '.tagflow-packages');
-  const want = PYTHON_CHECK_PACKAGES.join('\n');
+/** A Python venv at `dir` holding `packages`, built once (its stamp lists them). */
+function ensurePythonEnv(dir, packages, purpose) {
+  const stamp = join(dir, '.tagflow-packages');
+  const want = packages.join('\n');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   const python = findPythonWithPip();
   if (!python) {
     throw new Error(
-      "The tests check published datasets with Python's `datasets` library, which needs Python 3 with pip and venv. Install them and run again.",
+      `${purpose}, which needs Python 3 with pip and venv. Install them and run again.`,
     );
   }
   // A venv records its own absolute path, so it is built in place; the stamp, written last,
   // marks it complete, and an interrupted build is thrown away on the next run.
-  rmSync(PYTHON_ENV_DIR, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(PROJECT_ROOT, '.tagflow'), { recursive: true });
-  log(
-    `creating a Python environment for checks in ${PYTHON_ENV_DIR} (${want.replaceAll('\n', ', ')})`,
-  );
-  execFileSync(python, ['-m', 'venv', PYTHON_ENV_DIR], { stdio: 'inherit' });
+  log(`creating a Python environment in ${dir} (${want.replaceAll('\n', ', ')})`);
+  execFileSync(python, ['-m', 'venv', dir], { stdio: 'inherit' });
   execFileSync(
-    checksPython(),
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...PYTHON_CHECK_PACKAGES],
+    join(dir, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...packages],
     { stdio: 'inherit' },
   );
   writeFileSync(stamp, want);
+}
+
+export function ensurePythonChecks() {
+  ensurePythonEnv(
+    PYTHON_ENV_DIR,
+    PYTHON_CHECK_PACKAGES,
+    "The tests check published datasets with Python's `datasets` library",
+  );
+  ensurePythonEnv(
+    S3_SERVER_ENV_DIR,
+    S3_SERVER_PACKAGES,
+    'The S3 tests run a real S3-compatible server (moto)',
+  );
 }
 
 function main(argv) {

@@ -7,6 +7,8 @@
 // file itself, so paths relative to a source (the demo config, the inference thread,
 // package.json) resolve as before. infra/dev-server.ts is a second entry sharing its chunk
 // with the first, so the launcher can start the embedded dev server while the rest loads.
+// activities/stage-thread.ts is a third: the module a worker's stage threads load
+// (activities/stage-threads.ts finds it through CLI_BUILD_DIR).
 //
 // Plain JavaScript, Node built-ins and esbuild only: bin/tagflow.js loads it before anything
 // else. TAGFLOW_NO_BUILD=1 runs the sources through tsx instead (as does any build failure).
@@ -27,7 +29,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRIES = { main: 'cli/main.ts', 'dev-server': 'infra/dev-server.ts' };
+const ENTRIES = {
+  main: 'cli/main.ts',
+  'dev-server': 'infra/dev-server.ts',
+  'stage-thread': 'activities/stage-thread.ts',
+};
+
+/** Names, on globalThis, the folder of the bundle this process runs from (unset: the sources). */
+export const CLI_BUILD_DIR = Symbol.for('tagflow.cliBuildDir');
 
 export function cliBuildDir(root = PROJECT_ROOT) {
   return join(root, '.tagflow', 'cli-build');
@@ -142,6 +151,7 @@ export async function loadCli({ beforeMain } = {}) {
   if (!process.env.TAGFLOW_NO_BUILD) {
     try {
       const dir = freshBuild() ?? (await buildCli());
+      globalThis[CLI_BUILD_DIR] = dir;
       const load = (name) => import(pathToFileURL(join(dir, `${name}.js`)).href);
       if (beforeMain) {
         devServer = await load('dev-server');
@@ -153,6 +163,7 @@ export async function loadCli({ beforeMain } = {}) {
       return { main: await load('main'), devServer };
     } catch (err) {
       trace(`cli build unusable, running the sources through tsx: ${err.message}`);
+      delete globalThis[CLI_BUILD_DIR];
       await devServer?.stopUnclaimedDevServer();
       devServer = undefined;
     }

@@ -14,6 +14,7 @@ import type {
   WorkflowBundle,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { closeStageThreads } from '../activities/stage-threads.js';
 import { clearVaeSessionCache, loadVaeSession } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
@@ -199,8 +200,9 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
         const late = all.filter((w) => w.getState() === 'INITIALIZED').map((w) => w.run());
         for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.all([running, ...late].map((p) => p?.catch(() => undefined)));
-        // No activity runs any more: release the model sessions and stop their inference threads.
-        await clearVaeSessionCache();
+        // No activity runs any more: release the model sessions and stop their inference threads
+        // and the idle stage threads.
+        await Promise.all([clearVaeSessionCache(), closeStageThreads()]);
         await connection.close();
       })();
       return stopped;

@@ -4,7 +4,8 @@
 // chunks, which run them from this workflow (core/plan.ts generatesInline). Payloads are
 // small summaries; rows live in the artifact store.
 //
-//   train? → load → counts → generate (children) → dedupe → split ∥ evaluate? → publish
+//   train? → load → counts → generate (children) → concepts? → dedupe → cover? →
+//   split ∥ evaluate? → publish
 import {
   ApplicationFailure,
   CancellationScope,
@@ -15,12 +16,9 @@ import {
   isCancellation,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import {
   generatesInline,
   planConcepts,
@@ -30,7 +28,9 @@ import {
 import {
   type ChunkDone,
   type ChunkJob,
+  type CoverageSummary,
   chunkJobBase,
+  type EventLoopStall,
   PROGRESS_QUERY,
   type RunInput,
   type RunProgress,
@@ -39,71 +39,20 @@ import {
   type StageName,
   type TemperatureSummary,
 } from '../core/run-types.js';
+import { cpuActivities, gpuActivities, publishActivity } from './activity-proxies.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { taskQueueName } from './task-queues.js';
 
 export const progressQuery = defineQuery<RunProgress>(PROGRESS_QUERY);
 export const chunkDoneSignal = defineSignal<[ChunkDone]>('chunkDone');
 
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
-
-// Every activity heartbeats at least every 2 s while its event loop is free
-// (activities/heartbeat.ts). Inference-queue activities (chunks, calibration, concepts,
-// training) await onnxruntime's threads, so a short timeout is safe and a killed worker's chunk
-// runs again within about 15 s. CPU stages may hold the event loop for long stretches (dedupe,
-// evaluation, Parquet writing): they keep a minute.
-const GPU_HEARTBEAT_TIMEOUT_SECONDS = 15;
-const CPU_HEARTBEAT_TIMEOUT_SECONDS = 60;
-
-function cpuActivities(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('cpu', input.queuePrefix),
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 10,
-      nonRetryableErrorTypes,
-    },
-  });
-}
-
-/**
- * Publishing: a target that cannot be reached (a Hub outage, no network) fails the run after
- * PUBLISH_MAX_ATTEMPTS attempts, 2, 4, 8, 16 s apart (about half a minute), with the last cause.
- */
-const PUBLISH_MAX_ATTEMPTS = 5;
-
-function publishActivity(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('cpu', input.queuePrefix),
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: `${Math.max(input.heartbeatTimeoutSeconds ?? 0, CPU_HEARTBEAT_TIMEOUT_SECONDS)} seconds`,
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: PUBLISH_MAX_ATTEMPTS,
-      nonRetryableErrorTypes,
-    },
-  }).publish;
-}
-
-function gpuActivities(input: RunInput) {
-  return proxyActivities<Activities>({
-    taskQueue: taskQueueName('gpu', input.queuePrefix),
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? GPU_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 20,
-      nonRetryableErrorTypes,
-    },
-  });
+/** The largest `eventLoopStallMs` in a stage's result: an activity's, or the most of a list's. */
+function stallOf(result: unknown): number | undefined {
+  const list = Array.isArray(result) ? result : [result];
+  const stalls = list
+    .map((r) => (r as EventLoopStall | null | undefined)?.eventLoopStallMs)
+    .filter((ms): ms is number => typeof ms === 'number');
+  return stalls.length > 0 ? Math.max(...stalls) : undefined;
 }
 
 export async function generateDataset(input: RunInput): Promise<RunResult> {
@@ -140,12 +89,15 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
     recountProgress();
   });
 
+  const stalls: NonNullable<RunResult['eventLoopStallMs']> = {};
   async function stage<T>(name: StageName, run: () => Promise<T>): Promise<T> {
     progress.stage = name;
     progress.stages[name] = 'running';
     try {
       const result = await run();
       progress.stages[name] = 'done';
+      const stall = stallOf(result);
+      if (stall !== undefined) stalls[name] = stall;
       return result;
     } catch (err) {
       progress.stages[name] = isCancellation(err) ? 'cancelled' : 'failed';
@@ -243,6 +195,33 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
 
     const catalogueRows = loaded.catalogue.rows;
     const deduped = await stage('dedupe', () => cpu.dedupe({ runId, config, catalogueRows }));
+    // generation.minRowsPerTag: top-up rows for rare tags join the deduplicated rows.
+    const minRowsPerTag = config.generation.minRowsPerTag ?? 0;
+    let coverage: CoverageSummary | undefined;
+    if (minRowsPerTag > 0) {
+      coverage = await stage('cover', async () => {
+        let step = await cpu.coverTags({ runId, config, round: 0 });
+        for (;;) {
+          progress.coverage = {
+            round: step.round,
+            rowsAdded: step.rowsAdded,
+            tagsShort: step.tagsShort,
+          };
+          if (step.summary) return step.summary;
+          await mapWithConcurrency(step.parts, config.execution.maxParallelChunks, (part) =>
+            gpu.generateCoverage({
+              ...jobBase,
+              temperatures: config.generation.temperatures,
+              part,
+            }),
+          );
+          step = await cpu.coverTags({ runId, config, round: step.round + 1 });
+        }
+      });
+    } else {
+      progress.stages.cover = 'skipped';
+    }
+    const rowsUnique = deduped.rowsOut + (coverage?.rowsAdded ?? 0);
     // Split and evaluate both read only dedupe's output: they run side by side.
     if (!config.evaluate.enabled) progress.stages.evaluate = 'skipped';
     const [split, evaluation] = await Promise.all([
@@ -268,10 +247,12 @@ export async function generateDataset(input: RunInput): Promise<RunResult> {
       runId,
       target: published.target,
       rowsGenerated,
-      rowsUnique: deduped.rowsOut,
+      rowsUnique,
       splits: split.counts,
       evaluation,
+      ...(coverage ? { coverage } : {}),
       publish: published,
+      eventLoopStallMs: stalls,
     };
     progress.stage = 'done';
     progress.result = result;
@@ -366,6 +347,7 @@ async function temperatureChunks(
     return summary;
   });
   const rows = summaries.reduce((n, s) => n + s.rows, 0);
+  const stall = stallOf([calibration, ...summaries]);
   if (rows !== plan.seededRows + plan.latentRows) {
     throw ApplicationFailure.nonRetryable(
       `temperature ${plan.temperature} (#${plan.temperatureIndex}): generated ${rows} rows, planned ${plan.seededRows + plan.latentRows}`,
@@ -377,5 +359,6 @@ async function temperatureChunks(
     rows,
     chunks: summaries.length,
     ...(calibration ? { calibration } : {}),
+    ...(stall !== undefined ? { eventLoopStallMs: stall } : {}),
   };
 }

@@ -4,9 +4,12 @@
 // was made, precisely enough to reproduce it. No timestamps: the same run gives the same
 // card, byte for byte.
 import { stringify } from 'yaml';
+import { int, table } from './card-markdown.js';
+import { coverageMarkdown, coverageRow } from './coverage-card.js';
 import type { DedupeGroupReport } from './dedupe.js';
 import { type CardRecipe, recipeCardRows } from './recipe.js';
 import type { SplitRatios } from './split.js';
+import type { CoverageReport } from './tag-coverage.js';
 
 export interface DatasetCardInfo {
   /** Dataset name (the folder or repo name), used as the card's title. */
@@ -38,6 +41,8 @@ export interface DatasetCardInfo {
   extraConfigs?: { name: string; path: string; features: unknown[]; rows: number; bytes: number }[];
   /** Optional: the generation settings that shape rows, rendered in a section of their own. */
   generation?: CardGeneration;
+  /** When the run topped up rare tags (generation.minRowsPerTag): what it added and what it could not. */
+  coverage?: CoverageReport;
   /** Hub tags (default: music, music-tagging, synthetic, tags, beta-vae, tagflow). */
   tags?: string[];
   /** Hub task categories (default: text-to-audio). */
@@ -218,15 +223,6 @@ export function cardFrontMatter(
   };
 }
 
-// Thousands separators by hand: the card must not depend on the runtime's locale data.
-const int = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) =>
-    `| ${cells.map((c) => String(c).replaceAll('|', '\\|')).join(' | ')} |`;
-  return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-
 /** The whole README.md. */
 export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): string {
   const yaml = stringify(cardFrontMatter(info, layout), { lineWidth: 0 });
@@ -272,6 +268,7 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
         ['temperatures', info.temperatures.join(', ')],
         ['rows generated', int(info.rowsGenerated)],
         ['rows after de-duplication', `${int(info.rowsAfterDedupe)} (${int(dropped)} dropped)`],
+        ...(info.coverage ? [coverageRow(info.coverage)] : []),
       ],
     ),
   );
@@ -281,7 +278,11 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
       'at the given temperature complete the tag set up to the requested count per category ' +
       '(seed tags excluded). *latent* rows decode a latent vector (see Generation) and ' +
       'select tags per category the same way. Requested tag counts per category come from the count ' +
-      'model (a Gaussian copula over the per-category counts).\n',
+      'model (a Gaussian copula over the per-category counts).' +
+      (info.coverage
+        ? ' *coverage* rows were added after de-duplication for tags in fewer than ' +
+          `${int(info.coverage.minRowsPerTag)} rows (see Tag coverage).\n`
+        : '\n'),
   );
   if (info.generation) made.push(generationMarkdown(info.generation));
   made.push(`### Model\n\n${info.model.summary.trim()}\n`);
@@ -316,6 +317,7 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
       )}\n`,
     );
   }
+  if (info.coverage) made.push(coverageMarkdown(info.coverage));
   const ratios = info.split
     ? ` Ratios train / validation / test: ${info.split.ratios.train} / ${info.split.ratios.validation} / ${info.split.ratios.test}` +
       (info.split.stratified ? ', stratified by temperature and mode.' : ', not stratified.')
@@ -324,17 +326,31 @@ export function renderDatasetCard(info: DatasetCardInfo, layout: CardLayout): st
     '### Splits\n\nEach row draws a uniform number from a stream keyed by (seed, split stage, ' +
       'temperature index and mode, row index); rows are ranked by it and cut into exact sizes ' +
       '(held out = ceil((validation + test) × n), test = ceil(test share × held out), as ' +
-      `scikit-learn's train_test_split rounds).${ratios}\n`,
+      `scikit-learn's train_test_split rounds).${ratios}` +
+      (info.coverage
+        ? ' Coverage rows are split on their own at the same ratios, so every other row falls where it would without them.\n'
+        : '\n'),
   );
   parts.push(made.join('\n'));
 
+  const others = info.coverage ? 'latent and coverage rows' : 'latent rows';
   const columns: [string, string, string][] = [
     ['id', 'string', 'surrogate id, see below'],
-    ['aspect_list', 'list of strings', 'all tags of the row: seed tags, then generated tags'],
-    ['original_aspect_list', 'list of strings', 'the source track’s tags; empty for latent rows'],
+    [
+      'aspect_list',
+      'list of strings',
+      `all tags of the row: seed tags, then generated tags${info.coverage ? ' (a coverage row’s seed tag is the tag it tops up)' : ''}`,
+    ],
+    ['original_aspect_list', 'list of strings', `the source track’s tags; empty for ${others}`],
     ['temperature', 'float64', 'decoder temperature'],
-    ['mode', 'string', '`seeded` (from a catalogue track) or `latent` (from the prior)'],
-    ['source_id', 'string or null', 'the catalogue track’s id; null for latent rows'],
+    [
+      'mode',
+      'string',
+      info.coverage
+        ? '`seeded` (from a catalogue track), `latent` (from the prior) or `coverage` (a top-up row for a rare tag)'
+        : '`seeded` (from a catalogue track) or `latent` (from the prior)',
+    ],
+    ['source_id', 'string or null', `the catalogue track’s id; null for ${others}`],
     ...layout.categoryColumns.map((c): [string, string, string] => [
       c,
       'list of strings',

@@ -194,9 +194,10 @@ export async function buildDatasetFiles(params: BuildDatasetParams): Promise<Bui
   }
   const total = plans.reduce((sum, p) => sum + p.rows, 0);
   if (total === 0) throw new ValidationError('nothing to publish: every split is empty');
-  if (total !== card.rowsAfterDedupe) {
+  const added = card.coverage?.rowsAdded ?? 0;
+  if (total !== card.rowsAfterDedupe + added) {
     throw new ValidationError(
-      `dataset card says ${card.rowsAfterDedupe} rows after de-duplication, but the splits hold ${total}`,
+      `dataset card says ${card.rowsAfterDedupe} rows after de-duplication${added ? ` and ${added} coverage rows` : ''}, but the splits hold ${total}`,
     );
   }
 

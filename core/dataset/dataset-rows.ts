@@ -4,7 +4,7 @@
 //   aspect_list           list<utf8>      seed tags, then generated tags
 //   original_aspect_list  list<utf8>      the catalogue track's tags; [] for latent rows
 //   temperature           float64
-//   mode                  utf8            "seeded" | "latent"
+//   mode                  utf8            "seeded" | "latent" | "coverage"
 //   source_id             utf8, nullable  the catalogue track's id; null for latent rows
 //   <category>_tags       list<utf8>      per taxonomy category, seed tags included, in
 //                                         aspect_list order
@@ -15,7 +15,7 @@ import { hash } from 'node:crypto';
 import { Field, Float64, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
-import { MODE_NAMES } from '../rows/index.js';
+import { MODE_NAMES, type ModeName } from '../rows/index.js';
 import type { RawGeneratedRows } from './raw-generated-rows.js';
 import { pythonFloatText, SURROGATE_ID_VERSION, surrogateIdOf } from './surrogate-id.js';
 import { StringListColumn, stringList, Utf8Column } from './utf8-columns.js';
@@ -60,7 +60,7 @@ export interface PublishedRow {
   aspect_list: string[];
   original_aspect_list: string[];
   temperature: number;
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   source_id: string | null;
   [categoryTags: string]: string[] | string | number | null;
 }

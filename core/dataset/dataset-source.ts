@@ -1,20 +1,28 @@
-// A published dataset to read back: a local folder, or a dataset repo on the Hugging Face Hub
+// A published dataset to read back: a local folder, a dataset repo on the Hugging Face Hub
 // (`hf://datasets/<owner>/<name>[@<revision>]`, read with @huggingface/hub; HF_TOKEN and
-// HF_ENDPOINT as the publisher reads them, the token optional for public repos).
+// HF_ENDPOINT as the publisher reads them, the token optional for public repos), or an S3
+// prefix (`s3://<bucket>/<prefix>`, with the AWS settings of s3-bucket.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { downloadFile, HubApiError, listFiles } from '@huggingface/hub';
 import { HubAuthError, ValidationError } from '../errors.js';
+import { S3Bucket, sha256OfObject } from '../io/index.js';
+import { isS3Url, parseS3Url, type S3Location, s3UrlOf } from '../s3-url.js';
 import { checkRepoId, DEFAULT_HUB_URL, type HubOptions } from './publish-hub.js';
 
 export type DatasetLocation =
   | { kind: 'folder'; dir: string }
-  | { kind: 'hub'; repo: string; revision?: string };
+  | { kind: 'hub'; repo: string; revision?: string }
+  | ({ kind: 's3' } & S3Location);
 
-/** `hf://datasets/<owner>/<name>[@<revision>]`, `file:///abs/dir`, or a folder (relative to `cwd`). */
+/**
+ * `hf://datasets/<owner>/<name>[@<revision>]`, `s3://<bucket>/<prefix>`, `file:///abs/dir`, or
+ * a folder (relative to `cwd`).
+ */
 export function parseDatasetLocation(arg: string, cwd = process.cwd()): DatasetLocation {
+  if (isS3Url(arg)) return { kind: 's3', ...parseS3Url(arg, 'dataset') };
   if (arg.startsWith('hf://')) {
     const match = /^hf:\/\/datasets\/([^/@]+\/[^/@]+?)\/?(?:@([^@]+))?$/.exec(arg);
     if (!match) {
@@ -29,9 +37,9 @@ export function parseDatasetLocation(arg: string, cwd = process.cwd()): DatasetL
 }
 
 export function describeLocation(location: DatasetLocation): string {
-  return location.kind === 'folder'
-    ? location.dir
-    : `hf://datasets/${location.repo}${location.revision ? `@${location.revision}` : ''}`;
+  if (location.kind === 'folder') return location.dir;
+  if (location.kind === 's3') return s3UrlOf(location);
+  return `hf://datasets/${location.repo}${location.revision ? `@${location.revision}` : ''}`;
 }
 
 export interface DatasetEntry {
@@ -179,6 +187,21 @@ function hubSource(
   };
 }
 
+/** An S3 prefix: every object under it is a file of the dataset. */
+function s3Source(location: { kind: 's3' } & S3Location): DatasetSource {
+  const bucket = new S3Bucket(location, s3UrlOf(location));
+  return {
+    location,
+    async list() {
+      return (await bucket.list('')).map((o) => ({ path: o.key, bytes: o.bytes }));
+    },
+    read: (path) => bucket.read(path),
+    sha256: (path) => sha256OfObject(bucket, path),
+  };
+}
+
 export function openDatasetSource(location: DatasetLocation, hub: HubOptions = {}): DatasetSource {
-  return location.kind === 'folder' ? folderSource(location) : hubSource(location, hub);
+  if (location.kind === 'folder') return folderSource(location);
+  if (location.kind === 's3') return s3Source(location);
+  return hubSource(location, hub);
 }

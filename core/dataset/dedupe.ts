@@ -22,14 +22,16 @@ import {
   ArrowFileBuffer,
   GeneratedRowsBuilder,
   type GeneratedRowsView,
+  groupIdOf,
   MODE_NAMES,
+  type ModeName,
   type ScannedBatch,
   scanGeneratedRows,
 } from '../rows/index.js';
 import { Bitset, keyOf, PartitionFile, partitionOf, TagSetKeys } from './dedupe-partitions.js';
 
 export interface DedupeGroupReport {
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   temperatureIndex: number;
   temperature: number;
   rowsIn: number;
@@ -102,7 +104,7 @@ class GroupCounter {
   private readonly groups = new Map<number, DedupeGroupReport>();
 
   count(view: GeneratedRowsView, i: number, field: 'rowsIn' | 'rowsOut'): void {
-    const id = view.temperatureIndex[i] * 2 + view.mode[i];
+    const id = groupIdOf(view.temperatureIndex[i], view.mode[i]);
     let group = this.groups.get(id);
     if (!group) {
       group = {

@@ -1,20 +1,26 @@
 // Stage 7: publish the split rows as a Hugging Face dataset, to a local folder (file://,
-// the default and the offline path) or to the Hub (hf://datasets/<owner>/<name>).
+// the default and the offline path), to the Hub (hf://datasets/<owner>/<name>) or to an S3
+// prefix (s3://<bucket>/<prefix>).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ValidationError } from '../errors.js';
 import type { Taxonomy } from '../inputs/index.js';
+import { isS3Url, parseS3Url, type S3Location, s3UrlOf } from '../s3-url.js';
 import type { DatasetCardInfo } from './dataset-card.js';
 import { buildDatasetFiles, type PublishedFile } from './dataset-files.js';
 import { DATASET_MARKER, publishToFolder, renderDatasetMarker } from './publish-folder.js';
 import { checkRepoId, type HubOptions, publishToHub } from './publish-hub.js';
+import { publishToS3 } from './publish-s3.js';
 import type { DatasetRecipe } from './recipe.js';
 import type { SplitName } from './split.js';
 
-export type PublishTarget = { kind: 'folder'; dir: string } | { kind: 'hub'; repo: string };
+export type PublishTarget =
+  | { kind: 'folder'; dir: string }
+  | { kind: 'hub'; repo: string }
+  | ({ kind: 's3'; url: string } & S3Location);
 
-/** Parses `file:///abs/dir` or `hf://datasets/<owner>/<name>`. */
+/** Parses `file:///abs/dir`, `hf://datasets/<owner>/<name>` or `s3://<bucket>/<prefix>`. */
 export function parsePublishTarget(target: string): PublishTarget {
   if (target.startsWith('file:')) {
     let dir: string;
@@ -39,8 +45,12 @@ export function parsePublishTarget(target: string): PublishTarget {
     }
     return { kind: 'hub', repo: checkRepoId(match[1]) };
   }
+  if (isS3Url(target)) {
+    const location = parseS3Url(target, 'publish target');
+    return { kind: 's3', url: s3UrlOf(location), ...location };
+  }
   throw new ValidationError(
-    `publish target "${target}": expected file:///absolute/folder or hf://datasets/<owner>/<name>`,
+    `publish target "${target}": expected file:///absolute/folder, hf://datasets/<owner>/<name> or s3://<bucket>/<prefix>`,
   );
 }
 
@@ -66,7 +76,7 @@ export interface PublishDatasetParams {
   hub?: HubOptions;
   /** Written as tagflow.yaml (linked from the card, listed in the marker). */
   recipe?: DatasetRecipe;
-  /** Scratch space (Hub target: the files are built here before the upload). */
+  /** Scratch space (Hub and S3 targets: the files are built here before the upload). */
   workDir: string;
 }
 
@@ -85,6 +95,10 @@ export async function publishDataset(params: PublishDatasetParams): Promise<Publ
   if (target.kind === 'folder') {
     const built = await publishToFolder({ ...params, targetDir: target.dir });
     return { target: params.target, files: built.files, splits: splitsOf(built) };
+  }
+  if (target.kind === 's3') {
+    const built = await publishToS3({ ...params, target: target.url });
+    return { target: target.url, files: built.files, splits: splitsOf(built) };
   }
 
   mkdirSync(params.workDir, { recursive: true });

@@ -2,9 +2,10 @@
 //
 // Each row draws one uniform u from its own keyed stream (run seed, Stage.Split, the
 // row's temperature index and mode, its row index), so a row's draw never depends on how
-// the rows are chunked into files. Within a stratum (the whole dataset, or one
-// (temperature, mode) group when stratifying) rows are ranked by (u, position in the
-// stable order): the lowest ranks go to train, the next to validation, the rest to test.
+// the rows are chunked into files. Within a stratum (the whole dataset but its coverage rows,
+// which are a stratum of their own, or one (temperature, mode) group when stratifying) rows
+// are ranked by (u, position in the stable order): the lowest ranks go to train, the next to
+// validation, the rest to test.
 //
 // Exact sizes follow the notebook's two calls to scikit-learn's train_test_split
 // (test_size = validation + test, then test_size = test / (validation + test) of the held
@@ -30,7 +31,10 @@ import type { ArrowManifest } from '../io/index.js';
 import { rowStream, Stage } from '../rng.js';
 import {
   ArrowFileBuffer,
+  groupIdOf,
   MODE_NAMES,
+  Mode,
+  type ModeName,
   type ScannedBatch,
   scanGeneratedRows,
 } from '../rows/index.js';
@@ -92,7 +96,7 @@ export function splitSizes(n: number, ratios: SplitRatios): Record<SplitName, nu
 }
 
 export interface SplitGroupCounts {
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   temperatureIndex: number;
   temperature: number;
   train: number;
@@ -141,7 +145,7 @@ interface Stratum {
   candidates: Map<number, { u: number; position: number }[]>;
 }
 
-/** The row's split draw. `groupId` = temperature_index × 2 + mode. */
+/** The row's split draw. `groupId`: groupIdOf(temperature_index, mode). */
 export function splitDraw(seed: number, groupId: number, rowIndex: number): number {
   return rowStream({
     seed,
@@ -163,10 +167,12 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       `split: seed must be a non-negative safe integer, got ${params.seed}`,
     );
   }
+  // Coverage rows are always split on their own: the other rows then fall exactly as they
+  // would in the same run without them.
   const stratumOf = params.stratify
     ? (scanned: ScannedBatch, i: number) =>
-        scanned.view.temperatureIndex[i] * 2 + scanned.view.mode[i]
-    : () => 0;
+        groupIdOf(scanned.view.temperatureIndex[i], scanned.view.mode[i])
+    : (scanned: ScannedBatch, i: number) => (scanned.view.mode[i] === Mode.coverage ? 1 : 0);
   const strata = new Map<number, Stratum>();
   const groups = new Map<number, SplitGroupCounts>();
 
@@ -205,7 +211,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
         };
         strata.set(id, stratum);
       }
-      const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+      const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
       const u = splitDraw(params.seed, groupId, view.rowIndex[i]);
       stratum.count++;
       stratum.histogram[bucketOf(u)]++;
@@ -244,7 +250,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
       const { view, firstRow } = scanned;
       for (let i = 0; i < view.length; i++) {
         const stratum = strata.get(stratumOf(scanned, i))!;
-        const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+        const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
         const u = splitDraw(params.seed, groupId, view.rowIndex[i]);
         stratum.candidates.get(bucketOf(u))?.push({ u, position: firstRow + i });
       }
@@ -273,7 +279,7 @@ export async function splitGeneratedRows(params: SplitParams): Promise<SplitResu
     const assigned = new Uint8Array(view.length);
     for (let i = 0; i < view.length; i++) {
       const stratum = strata.get(stratumOf(scanned, i))!;
-      const groupId = view.temperatureIndex[i] * 2 + view.mode[i];
+      const groupId = groupIdOf(view.temperatureIndex[i], view.mode[i]);
       const draw = {
         u: cache ? cache.u[firstRow + i] : splitDraw(params.seed, groupId, view.rowIndex[i]),
         position: firstRow + i,

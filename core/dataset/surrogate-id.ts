@@ -8,13 +8,13 @@
 //   md5(utf8("tagflow-id-v1|<mode>|<temperature_index>|<row_index>|<source_id or "">|
 //            <original_aspect_list as compact JSON>|<temperature as Python's str(float)>"))
 //
-// mode is "seeded" or "latent"; the JSON is `json.dumps(tags, ensure_ascii=False,
+// mode is "seeded", "latent" or "coverage"; the JSON is `json.dumps(tags, ensure_ascii=False,
 // separators=(",", ":"))` in Python. The first three fields are plain integers and words
 // without "|", so two rows that differ in (mode, temperature index, row index) never hash
 // the same text. README.md ("Published datasets") has a Python snippet that recomputes it.
 import { hash } from 'node:crypto';
 import type { Taxonomy } from '../inputs/index.js';
-import { type GeneratedRow, MODE_NAMES } from '../rows/index.js';
+import { type GeneratedRow, MODE_NAMES, type ModeName } from '../rows/index.js';
 
 export const SURROGATE_ID_VERSION = 'tagflow-id-v1';
 
@@ -30,7 +30,7 @@ export function pythonFloatText(x: number): string {
 
 /** The id from its parts (the publish hot path has the strings already). */
 export function surrogateIdOf(parts: {
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   temperatureIndex: number;
   rowIndex: number;
   sourceId: string | null;
@@ -42,7 +42,7 @@ export function surrogateIdOf(parts: {
 
 /** Same, with the original tags already as compact JSON (the publish hot path builds it from cached pieces). */
 export function surrogateIdFromJson(parts: {
-  mode: 'seeded' | 'latent';
+  mode: ModeName;
   temperatureIndex: number;
   rowIndex: number;
   sourceId: string | null;

@@ -89,7 +89,7 @@ export interface EvaluationReport {
   taxonomyHash: string;
   reference: { source: string; rows: number; distinctSets: number; meanTagsPerRow: number };
   overall: MetricSet;
-  /** Modes in generation order (seeded, latent, then any other alphabetically). */
+  /** Modes in generation order (seeded, latent, coverage, then any other alphabetically). */
   byMode: Record<string, MetricSet>;
   /** Sorted by mode (as `byMode`), then temperature index. */
   byGroup: GroupMetrics[];
@@ -122,7 +122,7 @@ export interface TagSetEvaluatorParams {
   seed?: number;
 }
 
-const MODE_ORDER = ['seeded', 'latent'];
+const MODE_ORDER = ['seeded', 'latent', 'coverage'];
 
 function compareModes(a: string, b: string): number {
   const ia = MODE_ORDER.indexOf(a);

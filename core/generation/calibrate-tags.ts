@@ -1,11 +1,14 @@
 // Fits a temperature's tag bias on a calibration sample: the first `rows` latent rows of that
 // temperature, drawn from exactly the streams generation uses, decoded once, then selected
-// again at every fixed-point step (tag-calibration.ts).
+// again at every fixed-point step (tag-calibration.ts). The decoding drives the model (on the
+// caller's thread); the steps are plain data in and out (`fitCalibrationBias`), so the caller
+// may run them elsewhere (`fit`: the worker runs them on a stage thread).
+import type { CountModel } from '../counts/index.js';
 import type { Taxonomy } from '../inputs/index.js';
-import { RowStream } from '../rng.js';
+import { RowStream, Stage, StreamFamily } from '../rng.js';
 import { Mode } from '../rows/index.js';
 import { BatchSelector } from './batch-selector.js';
-import type { CoupledCountSampler } from './count-coupling.js';
+import { type CountCouplingCalibration, coupledCountSampler } from './count-coupling.js';
 import type { VaeRunner } from './generation.js';
 import {
   LatentInputs,
@@ -26,17 +29,48 @@ export interface CalibrateTagsParams {
   temperatureMode: TemperatureMode;
   prior?: LatentPrior;
   counts: RowCountSampler;
-  coupledCounts?: CoupledCountSampler;
+  /** z-coupled counts (count-coupling.ts): drawn from the biased probabilities at every step. */
+  coupling?: CountCoupling;
   selection: SelectionPolicy;
   /** The corpus's tag shares (categoryShares). */
   target: Float64Array;
   steps: number;
   rows: number;
   batchSize: number;
+  /** Runs the fixed-point steps (default: `fitCalibrationBias` on this thread). */
+  fitSteps?: (params: CalibrationFitParams) => Promise<FittedBias>;
+}
+
+/** What z-coupled counts are made from: the count model and the temperature's calibration. */
+export interface CountCoupling {
+  model: CountModel;
+  calibration: CountCouplingCalibration;
+}
+
+/** The fixed-point steps' inputs, as plain data. */
+export interface CalibrationFitParams {
+  taxonomy: Taxonomy;
+  selection: SelectionPolicy;
+  seed: number;
+  temperatureIndex: number;
+  /** The sample's decoded probabilities, rows × D. */
+  probs: Float32Array;
+  /** The sample's requested counts, rows × C (independent counts; unused under coupling). */
+  requests: Uint8Array;
+  rows: number;
+  target: Float64Array;
+  steps: number;
+  batchSize: number;
+  coupling?: CountCoupling;
+}
+
+export interface FittedBias {
+  bias: Float32Array;
+  meanJs: number[];
 }
 
 export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCalibration> {
-  const { taxonomy, seed, temperatureIndex, temperature, rows, coupledCounts } = params;
+  const { taxonomy, seed, temperatureIndex, temperature, rows, coupling } = params;
   const C = taxonomy.categories.length;
   const D = taxonomy.size;
   const inputs = new LatentInputs({ ...params, bias: undefined });
@@ -46,12 +80,37 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
   for (let first = 0; first < rows; first += params.batchSize) {
     const n = Math.min(params.batchSize, rows - first);
     const generated = await params.runner.generate(
-      inputs.fill(first, n, buffers, coupledCounts ? undefined : params.counts),
+      inputs.fill(first, n, buffers, coupling ? undefined : params.counts),
     );
     if (!('probs' in generated)) throw new Error('calibration: expected probabilities');
     probs.set(generated.probs, first * D);
-    if (!coupledCounts) requests.set(buffers.requests.subarray(0, n * C), first * C);
+    if (!coupling) requests.set(buffers.requests.subarray(0, n * C), first * C);
   }
+  const fitSteps = params.fitSteps ?? fitCalibrationBias;
+  const { bias, meanJs } = await fitSteps({
+    taxonomy,
+    selection: params.selection,
+    seed,
+    temperatureIndex,
+    probs,
+    requests,
+    rows,
+    target: params.target,
+    steps: params.steps,
+    batchSize: params.batchSize,
+    coupling,
+  });
+  return { temperatureIndex, temperature, bias: Array.from(bias), meanJs, rows };
+}
+
+/** The fixed-point steps over a decoded calibration sample (tag-calibration.ts). */
+export async function fitCalibrationBias(params: CalibrationFitParams): Promise<FittedBias> {
+  const { taxonomy, seed, temperatureIndex, probs, requests, rows, batchSize } = params;
+  const C = taxonomy.categories.length;
+  const D = taxonomy.size;
+  const coupledCounts = params.coupling && coupledCountSampler({ ...params.coupling, taxonomy });
+  // The count streams generation draws the sample's counts from (LatentInputs.countStreams).
+  const countStreams = new StreamFamily({ seed, stage: Stage.LatentCounts, temperatureIndex });
   const selector = new BatchSelector(
     taxonomy,
     params.selection,
@@ -61,7 +120,7 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
   );
   const stream = new RowStream();
   const picked = new Float64Array(D);
-  const { bias, meanJs } = fitTagBias({
+  return fitTagBias({
     taxonomy,
     probs,
     n: rows,
@@ -70,12 +129,12 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
     select: (biased, n) => {
       if (coupledCounts) {
         for (let i = 0; i < n; i++)
-          coupledCounts.sampleRow(biased, i, inputs.countStreams.seek(stream, i), requests, i * C);
+          coupledCounts.sampleRow(biased, i, countStreams.seek(stream, i), requests, i * C);
       }
       picked.fill(0);
       // Selection in slices: `sample` keeps per-row scratch of n × D tags.
-      for (let first = 0; first < n; first += params.batchSize) {
-        const m = Math.min(params.batchSize, n - first);
+      for (let first = 0; first < n; first += batchSize) {
+        const m = Math.min(batchSize, n - first);
         const batch = {
           probs: biased.subarray(first * D, (first + m) * D),
           n: m,
@@ -92,5 +151,4 @@ export async function calibrateTags(params: CalibrateTagsParams): Promise<TagCal
       return picked;
     },
   });
-  return { temperatureIndex, temperature, bias: Array.from(bias), meanJs, rows };
 }

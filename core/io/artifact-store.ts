@@ -4,13 +4,18 @@
 //   <root>/runs/<run-id>/catalogue.arrow, counts.arrow, count-model.json,
 //                        generated/…, dedupe/…, split/…, report/…
 //
-// The local-folder store is the only implementation. Several worker machines can share it
-// when <root> is a shared filesystem mounted at the same path everywhere (NFS, EFS, a
-// GCS/S3 FUSE mount with atomic rename). The contract any shared store must meet:
-//   1. atomic publish: a file appears complete or not at all (we write a temp file in the
-//      same folder and rename it);
-//   2. read-after-write: once an activity that wrote a file completes, every worker sees it;
+// Two implementations: a local folder (this file), which several worker machines can share
+// when it is a shared filesystem mounted at the same path everywhere (NFS, EFS), and an S3
+// bucket (s3-artifact-store.ts), which needs no shared disk. The contract both meet:
+//   1. atomic publish: a file appears complete or not at all (a temp file renamed in the same
+//      folder; an S3 PUT);
+//   2. read-after-write: once an activity that wrote a file completes, every worker sees it
+//      (S3 has been strongly consistent since December 2020);
 //   3. listing and recursive delete of a run folder (for cleanup after cancellation).
+//
+// Activities read and write through local files either way: `readLocal` gives local copies to
+// read (the files themselves, or downloads in the worker's bounded cache), `writePath` a local
+// place to write a key (a file or a folder) and `commit` makes it visible to every worker.
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -24,29 +29,90 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { classifyFsError, errorCode, ValidationError } from '../errors.js';
-import { fsyncFile, tempPathFor } from './arrow-io.js';
+import { fsyncFile, sha256File, tempPathFor } from './arrow-io.js';
+
+/** A stored file: its key, size and last write (ms since the epoch). */
+export interface ArtifactEntry {
+  key: string;
+  bytes: number;
+  modified: number;
+}
+
+/** Local copies of stored files, in the order asked for; `release` lets the cache evict them. */
+export interface LocalCopies {
+  paths: string[];
+  release(): void;
+}
 
 export interface ArtifactStore {
-  /** The store's root, for messages. */
+  /** The store's location, for messages: a folder, or `s3://bucket/prefix`. */
   readonly root: string;
-  /** Absolute local path of a key (`runs/<run>/…`); refuses keys that escape the root. */
-  path(key: string): string;
-  exists(key: string): boolean;
+  /** True when the bytes live elsewhere and reach this machine through its cache (S3). */
+  readonly remote: boolean;
+  /** Tries a write, read and delete in the store; a store that cannot work names `field`. */
+  probe(field: string): Promise<void>;
+  /** A file, or a folder holding files. */
+  exists(key: string): Promise<boolean>;
   /** Writes small JSON atomically. */
-  writeJson(key: string, value: unknown): void;
-  readJson<T>(key: string): T;
-  /** Keys under a prefix, sorted. */
-  list(prefix: string): string[];
-  /** Removes a key or a whole folder. */
-  remove(key: string): void;
+  writeJson(key: string, value: unknown): Promise<void>;
+  readJson<T>(key: string): Promise<T>;
+  /** Keys of the files under a folder, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** The files under a folder with their size and last write, sorted by key. */
+  entries(prefix: string): Promise<ArtifactEntry[]>;
+  /** Size and sha256 of a file. */
+  describe(key: string): Promise<{ bytes: number; sha256: string }>;
+  /** Removes a file or a whole folder. */
+  remove(key: string): Promise<void>;
+  /** Local copies of files to read; call `release` when done with them. */
+  readLocal(keys: readonly string[]): Promise<LocalCopies>;
+  /** A folder's files as one local folder (a model pack); `paths[0]` is the folder. */
+  readLocalFolder(prefix: string): Promise<LocalCopies>;
+  /** The local path to write `key` at (a file, or a folder of files) before `commit(key)`. */
+  writePath(key: string): string;
+  /** Makes what was written at `writePath(key)` visible to every worker; `sha256` of a file if known. */
+  commit(key: string, sha256?: string): Promise<void>;
+  /** The key of a path under `writePath` (outputs that are named by their local path). */
+  keyOf(path: string): string;
+  /** A local scratch folder for this worker (never shared, never committed). */
+  scratchPath(key: string): string;
+  /** Where a key is, as a path or URL another activity can resolve (trained model packs). */
+  location(key: string): string;
 }
 
 export function runKey(runId: string, ...parts: string[]): string {
   return ['runs', runId, ...parts].join('/');
 }
 
+/** Runs `use` on local copies of `keys`, released afterwards. */
+export async function withLocalCopies<T>(
+  store: ArtifactStore,
+  keys: readonly string[],
+  use: (paths: string[]) => Promise<T> | T,
+): Promise<T> {
+  const copies = await store.readLocal(keys);
+  try {
+    return await use(copies.paths);
+  } finally {
+    copies.release();
+  }
+}
+
+/** Yields what `items` yields, then releases `copies`, however the loop over it ends. */
+export async function* releasing<T>(
+  copies: LocalCopies,
+  items: AsyncIterable<T>,
+): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } finally {
+    copies.release();
+  }
+}
+
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
+  readonly remote = false;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -63,11 +129,15 @@ export class LocalArtifactStore implements ArtifactStore {
     return full;
   }
 
-  exists(key: string): boolean {
+  async probe(field: string): Promise<void> {
+    probeWritableFolder(this.root, field, { create: true });
+  }
+
+  async exists(key: string): Promise<boolean> {
     return existsSync(this.path(key));
   }
 
-  writeJson(key: string, value: unknown): void {
+  async writeJson(key: string, value: unknown): Promise<void> {
     const full = this.path(key);
     this.classified(`write ${key}`, () => {
       mkdirSync(dirname(full), { recursive: true });
@@ -78,29 +148,71 @@ export class LocalArtifactStore implements ArtifactStore {
     });
   }
 
-  readJson<T>(key: string): T {
+  async readJson<T>(key: string): Promise<T> {
     const full = this.path(key);
     return JSON.parse(this.classified(`read ${key}`, () => readFileSync(full, 'utf8'))) as T;
   }
 
-  list(prefix: string): string[] {
+  async list(prefix: string): Promise<string[]> {
+    return (await this.entries(prefix)).map((e) => e.key);
+  }
+
+  async entries(prefix: string): Promise<ArtifactEntry[]> {
     const base = this.path(prefix);
     if (!existsSync(base)) return [];
-    const out: string[] = [];
+    const out: ArtifactEntry[] = [];
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
-        else out.push(relative(this.root, full).split(sep).join('/'));
+        else {
+          const s = statSync(full);
+          out.push({ key: this.keyOf(full), bytes: s.size, modified: s.mtimeMs });
+        }
       }
     };
     this.classified(`list ${prefix}`, () => walk(base));
-    return out.sort();
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  remove(key: string): void {
+  async describe(key: string): Promise<{ bytes: number; sha256: string }> {
+    const full = this.path(key);
+    return { bytes: statSync(full).size, sha256: await sha256File(full) };
+  }
+
+  async remove(key: string): Promise<void> {
     const full = this.path(key);
     this.classified(`remove ${key}`, () => rmSync(full, { recursive: true, force: true }));
+  }
+
+  async readLocal(keys: readonly string[]): Promise<LocalCopies> {
+    return { paths: keys.map((k) => this.path(k)), release: () => undefined };
+  }
+
+  async readLocalFolder(prefix: string): Promise<LocalCopies> {
+    return { paths: [this.path(prefix)], release: () => undefined };
+  }
+
+  writePath(key: string): string {
+    const full = this.path(key);
+    this.classified(`write ${key}`, () => mkdirSync(dirname(full), { recursive: true }));
+    return full;
+  }
+
+  async commit(_key: string, _sha256?: string): Promise<void> {
+    // Written in place: nothing to upload.
+  }
+
+  keyOf(path: string): string {
+    return relative(this.root, path).split(sep).join('/');
+  }
+
+  scratchPath(key: string): string {
+    return this.path(key);
+  }
+
+  location(key: string): string {
+    return this.path(key);
   }
 
   /** Runs `op`; a permission or file-type error becomes a non-retryable ValidationError. */

@@ -1,9 +1,11 @@
-// The runs an artifact store holds (runs/<run>/): their size on disk, whether they were
-// published, and removing them — `tagflow runs` and `tagflow clean`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// The runs an artifact store holds (runs/<run>/): their size, whether they were published,
+// and removing them — `tagflow runs` and `tagflow clean`. One listing of the store's runs/
+// folder gives all of it, on a local folder and in S3 alike.
 import { ValidationError } from '../errors.js';
 import { type ArtifactStore, runKey } from './artifact-store.js';
+
+/** What publish leaves in a run folder: `{ target }`. */
+const PUBLISHED_FILE = 'published.json';
 
 export interface RunFolder {
   runId: string;
@@ -15,48 +17,45 @@ export interface RunFolder {
   published?: string;
 }
 
-function walk(dir: string, into: { bytes: number; files: number; modified: number }): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) walk(path, into);
-    else {
-      const s = statSync(path);
-      into.bytes += s.size;
-      into.files++;
-      into.modified = Math.max(into.modified, s.mtimeMs);
-    }
-  }
-}
-
 /** Every run folder of the store, by run id. */
-export function listRunFolders(store: ArtifactStore): RunFolder[] {
-  let ids: string[];
-  try {
-    ids = readdirSync(store.path('runs'), { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    return [];
-  }
-  return ids.map((runId) => {
-    const totals = { bytes: 0, files: 0, modified: 0 };
-    walk(store.path(runKey(runId)), totals);
-    let published: string | undefined;
-    try {
-      published = JSON.parse(
-        readFileSync(store.path(runKey(runId, 'published.json')), 'utf8'),
-      ).target;
-    } catch {
-      published = undefined;
+export async function listRunFolders(store: ArtifactStore): Promise<RunFolder[]> {
+  const runs = new Map<string, RunFolder>();
+  const published = new Set<string>();
+  for (const entry of await store.entries('runs')) {
+    const [, runId, ...rest] = entry.key.split('/');
+    if (rest.length === 0) continue; // a file directly in runs/ is no run
+    if (rest.join('/') === PUBLISHED_FILE) published.add(runId);
+    let run = runs.get(runId);
+    if (!run) {
+      run = { runId, bytes: 0, files: 0, modified: 0 };
+      runs.set(runId, run);
     }
-    return { runId, ...totals, ...(published ? { published } : {}) };
-  });
+    run.bytes += entry.bytes;
+    run.files++;
+    run.modified = Math.max(run.modified, entry.modified);
+  }
+  const sorted = [...runs.values()].sort((a, b) => (a.runId < b.runId ? -1 : 1));
+  for (const run of sorted) {
+    if (!published.has(run.runId)) continue;
+    try {
+      const { target } = await store.readJson<{ target?: string }>(
+        runKey(run.runId, PUBLISHED_FILE),
+      );
+      if (target) run.published = target;
+    } catch (err) {
+      // A torn file: the run shows as not published.
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  return sorted;
 }
 
 /** Removes run folders; refuses ids the store does not hold. Returns the bytes freed. */
-export function removeRunFolders(store: ArtifactStore, runIds: readonly string[]): number {
-  const held = new Map(listRunFolders(store).map((r) => [r.runId, r]));
+export async function removeRunFolders(
+  store: ArtifactStore,
+  runIds: readonly string[],
+): Promise<number> {
+  const held = new Map((await listRunFolders(store)).map((r) => [r.runId, r]));
   const missing = runIds.filter((id) => !held.has(id));
   if (missing.length > 0) {
     throw new ValidationError(
@@ -66,7 +65,7 @@ export function removeRunFolders(store: ArtifactStore, runIds: readonly string[]
   let freed = 0;
   for (const id of runIds) {
     freed += held.get(id)!.bytes;
-    store.remove(runKey(id));
+    await store.remove(runKey(id));
   }
   return freed;
 }

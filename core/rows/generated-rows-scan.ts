@@ -23,7 +23,12 @@ import {
   readArrowBatches,
   tempPathFor,
 } from '../io/index.js';
-import { GENERATED_ROWS_SCHEMA, GeneratedRowsView } from './generated-rows.js';
+import {
+  GENERATED_ROWS_SCHEMA,
+  GeneratedRowsView,
+  groupIdOf,
+  MODE_NAMES,
+} from './generated-rows.js';
 
 const EXPECTED_SCHEMA = describeSchema(GENERATED_ROWS_SCHEMA).join(', ');
 
@@ -58,7 +63,7 @@ async function* readOrExplain(path: string): AsyncGenerator<RecordBatch> {
 
 /** Sort key of a row in the stable order, as one number (exact up to 2^53). */
 export function stableOrderKey(temperatureIndex: number, mode: number, rowIndex: number): number {
-  return (temperatureIndex * 2 + mode) * 4_294_967_296 + rowIndex;
+  return groupIdOf(temperatureIndex, mode) * 4_294_967_296 + rowIndex;
 }
 
 /**
@@ -93,9 +98,9 @@ export async function* scanGeneratedRows(
       const view = new GeneratedRowsView(batch);
       for (let i = 0; i < view.length; i++) {
         const mode = view.mode[i];
-        if (mode > 1) {
+        if (mode >= MODE_NAMES.length) {
           throw new ValidationError(
-            `generated rows ${path}: row ${fileRow + i} has mode ${mode}; expected 0 (seeded) or 1 (latent)`,
+            `generated rows ${path}: row ${fileRow + i} has mode ${mode}; expected 0 (seeded), 1 (latent) or 2 (coverage)`,
           );
         }
         if (!checkOrder) continue;

@@ -1,12 +1,15 @@
 // The generated-row intermediate (stages 3–4 write it; dedupe, split, evaluate and publish
 // read it): one Arrow record per generated tag set, tags as global tag ids (uint16).
 //
-//   mode               uint8     0 = seeded (from a catalogue track), 1 = latent (z ~ N(0, I))
+//   mode               uint8     0 = seeded (from a catalogue track), 1 = latent (z ~ N(0, I)),
+//                                2 = coverage (a top-up row conditioned on a rare tag)
 //   temperature_index  uint16    position in the run's temperature list
 //   temperature        float64
-//   row_index          uint32    seeded: the catalogue row; latent: the row within its temperature
+//   row_index          uint32    seeded: the catalogue row; latent: the row within its temperature;
+//                                coverage: the row's place among the run's top-up rows
 //   source_id          utf8?     the catalogue track's id; null for latent rows
-//   seed_tags          list<uint16>  seed tags drawn from the track (seeded only)
+//   seed_tags          list<uint16>  seed tags drawn from the track (seeded); the tag a coverage
+//                                    row was conditioned on (coverage); none (latent)
 //   generated_tags     list<uint16>  tags chosen from the decoded probabilities, grouped by
 //                                    category in taxonomy order, best first within a category
 //   original_tags      list<uint16>  the track's own tags (seeded only)
@@ -31,9 +34,24 @@ import {
 import type { Taxonomy } from '../inputs/index.js';
 import { utf8Data } from '../io/index.js';
 
-export const Mode = { seeded: 0, latent: 1 } as const;
+export const Mode = { seeded: 0, latent: 1, coverage: 2 } as const;
 export type ModeName = keyof typeof Mode;
-export const MODE_NAMES: readonly ModeName[] = ['seeded', 'latent'];
+export const MODE_NAMES: readonly ModeName[] = ['seeded', 'latent', 'coverage'];
+
+/** The largest temperature index (the column is uint16). */
+const MAX_TEMPERATURE_INDEX = 0xffff;
+
+/**
+ * A row's group, (temperature index, mode), as one number in the stable order: seeded and
+ * latent rows of a temperature interleave as they always did (2t + mode, which keys their
+ * split draws, so it must not move), and coverage rows, added after dedupe, come after all
+ * of them.
+ */
+export function groupIdOf(temperatureIndex: number, mode: number): number {
+  return mode === Mode.coverage
+    ? 2 * (MAX_TEMPERATURE_INDEX + 1) + temperatureIndex
+    : temperatureIndex * 2 + mode;
+}
 
 const tagList = () => new List(new Field('item', new Uint16(), false));
 

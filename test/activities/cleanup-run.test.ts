@@ -13,7 +13,7 @@ describe('cleanupRun', () => {
 
     await inActivity(cleanupRun, [{ runId: run.runId, config: run.config }]);
     expect(existsSync(runFolder(run))).toBe(false);
-    expect(run.store.exists(`runs/${other.runId}/run.json`)).toBe(true);
+    expect(await run.store.exists(`runs/${other.runId}/run.json`)).toBe(true);
     expect(existsSync(run.config.artifacts)).toBe(true);
   });
 

@@ -23,7 +23,7 @@ describe('dedupe', () => {
   });
 
   it('keeps the first row of every tag set and records what it kept', async () => {
-    const report = run.store.readJson<DedupeReport>(runKey(run.runId, 'dedupe/report.json'));
+    const report = await run.store.readJson<DedupeReport>(runKey(run.runId, 'dedupe/report.json'));
     expect(report.rowsIn).toBe(run.rowsGenerated);
     const generated = await readRows(
       generatedChunkKeys(run.runId, run.config, run.loaded!.catalogue.rows).map((k) =>
@@ -41,7 +41,7 @@ describe('dedupe', () => {
   });
 
   it('starts clean on a retry and gives the same files', async () => {
-    const report = run.store.readJson<DedupeReport>(runKey(run.runId, 'dedupe/report.json'));
+    const report = await run.store.readJson<DedupeReport>(runKey(run.runId, 'dedupe/report.json'));
     const bytes = report.outputs.map((k) => readFileSync(run.store.path(k)));
     const dir = run.store.path(runKey(run.runId, 'dedupe'));
     const listing = readdirSync(dir).sort();

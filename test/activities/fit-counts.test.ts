@@ -18,7 +18,7 @@ describe('fitCounts', () => {
     const rows = run.loaded!.catalogue.rows;
     expect(run.counts!.kind).toBe('fitted');
     expect(run.counts!.key).toBe(`runs/${run.runId}/count-model.json`);
-    const model = run.store.readJson<{ kind: string }>(run.counts!.key);
+    const model = await run.store.readJson<{ kind: string }>(run.counts!.key);
     expect(model.kind).toBe('fitted');
     const counts = countsOf(runFolder(run, 'counts.arrow'));
     expect(Object.keys(counts)).toEqual(run.loaded!.taxonomy.categories);

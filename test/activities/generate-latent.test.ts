@@ -41,8 +41,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function job(runId: string, countCoupling: ChunkJob['countCoupling']): ChunkJob {
-  new LocalArtifactStore(root).writeJson(runKey(runId, RUN_FILES.countModel), model);
+async function job(runId: string, countCoupling: ChunkJob['countCoupling']): Promise<ChunkJob> {
+  await new LocalArtifactStore(root).writeJson(runKey(runId, RUN_FILES.countModel), model);
   return {
     runId,
     artifacts: root,
@@ -77,7 +77,7 @@ async function activityTags(j: ChunkJob): Promise<string[]> {
 
 describe('generateLatentChunk with count coupling', () => {
   it('writes the rows generateLatentBatches gives with the coupled sampler', async () => {
-    const coupled = await activityTags(job('coupled', 'coupled'));
+    const coupled = await activityTags(await job('coupled', 'coupled'));
     const runner = await loadVaeSession({ packDir, taxonomy });
     const calibration = await calibrateCountCoupling({
       runner,
@@ -105,8 +105,8 @@ describe('generateLatentChunk with count coupling', () => {
     expect(coupled).toEqual(expected);
 
     // Jobs from before the option (no field) and `independent` ones draw counts as before.
-    const independent = await activityTags(job('independent', 'independent'));
-    expect(await activityTags(job('legacy', undefined))).toEqual(independent);
+    const independent = await activityTags(await job('independent', 'independent'));
+    expect(await activityTags(await job('legacy', undefined))).toEqual(independent);
     const differing = coupled.filter((row, i) => row !== independent[i]).length;
     expect(differing).toBeGreaterThan(100);
   }, 60_000);

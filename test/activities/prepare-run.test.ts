@@ -11,7 +11,7 @@ describe('prepareRun', () => {
   it('claims the run folder, keeps it for the same config and empties it for another', async () => {
     const run = await demoRunThrough('prepare');
     const { runId, config, store } = run;
-    expect(store.readJson(runKey(runId, 'run.json'))).toEqual({
+    expect(await store.readJson(runKey(runId, 'run.json'))).toEqual({
       runId,
       configSha256: configFingerprint(config),
     });
@@ -24,19 +24,19 @@ describe('prepareRun', () => {
     const changed = { ...config, seed: config.seed + 1 };
     expect(await inActivity(prepareRun, [{ runId, config: changed }])).toEqual({ reset: true });
     expect(existsSync(leftover)).toBe(false);
-    expect(store.readJson<{ configSha256: string }>(runKey(runId, 'run.json')).configSha256).toBe(
-      configFingerprint(changed),
-    );
+    expect(
+      (await store.readJson<{ configSha256: string }>(runKey(runId, 'run.json'))).configSha256,
+    ).toBe(configFingerprint(changed));
   });
 
   it('empties a folder without a marker (it cannot say which config made it)', async () => {
     const run = await demoRunThrough('prepare');
-    run.store.remove(runKey(run.runId, 'run.json'));
+    await run.store.remove(runKey(run.runId, 'run.json'));
     writeFileSync(runFolder(run, 'stale.json'), '{}');
     expect(await inActivity(prepareRun, [{ runId: run.runId, config: run.config }])).toEqual({
       reset: true,
     });
-    expect(run.store.list(runKey(run.runId))).toEqual([runKey(run.runId, 'run.json')]);
+    expect(await run.store.list(runKey(run.runId))).toEqual([runKey(run.runId, 'run.json')]);
   });
 
   it('tries the artifacts folder first: a file there fails at once, naming the field and path', async () => {

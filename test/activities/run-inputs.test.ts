@@ -21,16 +21,16 @@ describe('run inputs', () => {
   it('reads back the catalogue, counts and count model the first stages wrote', async () => {
     const run = await demoRunThrough('counts');
     const taxonomy = runTaxonomy(run.config.taxonomy);
-    const catalogue = runCatalogue(run.store, run.runId, taxonomy);
+    const catalogue = await runCatalogue(run.store, run.runId, taxonomy);
     const source = await readCatalogue({ path: run.config.catalogue.path, taxonomy });
     expect(catalogue.ids).toEqual(source.ids);
     expect(catalogue.tags.map((t) => Array.from(t))).toEqual(source.tags.map((t) => Array.from(t)));
 
-    const counts = runSeededCounts(run.store, run.runId, taxonomy);
+    const counts = await runSeededCounts(run.store, run.runId, taxonomy);
     const C = taxonomy.categories.length;
     expect(counts).toHaveLength(catalogue.ids.length * C);
-    expect(runCountModel(run.store, run.runId)).toEqual(
-      run.store.readJson(runKey(run.runId, RUN_FILES.countModel)),
+    expect(await runCountModel(run.store, run.runId)).toEqual(
+      await run.store.readJson(runKey(run.runId, RUN_FILES.countModel)),
     );
   });
 
@@ -56,8 +56,8 @@ describe('run inputs', () => {
 
   it('names a count model file that is not a count model', async () => {
     const run = await demoRunThrough('prepare');
-    run.store.writeJson(runKey(run.runId, RUN_FILES.countModel), { kind: 'nonsense' });
-    expect(() => runCountModel(run.store, run.runId)).toThrow(
+    await run.store.writeJson(runKey(run.runId, RUN_FILES.countModel), { kind: 'nonsense' });
+    await expect(runCountModel(run.store, run.runId)).rejects.toThrow(
       run.store.path(runKey(run.runId, RUN_FILES.countModel)),
     );
   });

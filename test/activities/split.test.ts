@@ -6,8 +6,8 @@ import { runKey } from '../../core/io/index.js';
 import { type DemoRun, demoRunThrough, inActivity } from '../helpers/demo-activities.js';
 import { readRows, sortedTagKey } from '../helpers/generated-rows-fixture.js';
 
-const splitBytes = (run: DemoRun) => {
-  const report = run.store.readJson<SplitReport>(runKey(run.runId, 'split/report.json'));
+const splitBytes = async (run: DemoRun) => {
+  const report = await run.store.readJson<SplitReport>(runKey(run.runId, 'split/report.json'));
   return Object.values(report.outputs)
     .flat()
     .map((k) => readFileSync(run.store.path(k)).toString('base64'));
@@ -20,7 +20,7 @@ describe('split', () => {
   });
 
   it('puts every unique row in exactly one split, at the configured ratios', async () => {
-    const report = run.store.readJson<SplitReport>(runKey(run.runId, 'split/report.json'));
+    const report = await run.store.readJson<SplitReport>(runKey(run.runId, 'split/report.json'));
     const n = run.deduped!.rowsOut;
     expect(report.counts).toEqual(run.split!.counts);
     const { train, validation, test } = report.counts;
@@ -30,7 +30,9 @@ describe('split', () => {
     expect(train).toBe(n - heldOut);
     expect(test).toBe(Math.ceil(0.5 * heldOut));
 
-    const dedupeReport = run.store.readJson<DedupeReport>(runKey(run.runId, 'dedupe/report.json'));
+    const dedupeReport = await run.store.readJson<DedupeReport>(
+      runKey(run.runId, 'dedupe/report.json'),
+    );
     const unique = (await readRows(dedupeReport.outputs.map((k) => run.store.path(k))))
       .map(sortedTagKey)
       .sort();
@@ -44,11 +46,11 @@ describe('split', () => {
   });
 
   it('gives the same split for the same seed, and another for another seed', async () => {
-    const before = splitBytes(run);
+    const before = await splitBytes(run);
     const args = { runId: run.runId, catalogueRows: run.loaded!.catalogue.rows };
     await inActivity(split, [{ ...args, config: run.config }]);
-    expect(splitBytes(run)).toEqual(before);
+    expect(await splitBytes(run)).toEqual(before);
     await inActivity(split, [{ ...args, config: { ...run.config, seed: run.config.seed + 1 } }]);
-    expect(splitBytes(run)).not.toEqual(before);
+    expect(await splitBytes(run)).not.toEqual(before);
   });
 });

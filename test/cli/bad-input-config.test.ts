@@ -203,6 +203,30 @@ describe('bad config and flags', () => {
       inWorkflow: false,
     },
     {
+      what: 'a negative minRowsPerTag',
+      changes: () => ({ generation: { minRowsPerTag: -5 } }),
+      message: invalid('generation.minRowsPerTag', /must be ≥ 0 \(0 turns coverage off\)/),
+      inWorkflow: false,
+    },
+    {
+      what: 'a fractional minRowsPerTag',
+      changes: () => ({ generation: { minRowsPerTag: 12.5 } }),
+      message: invalid('generation.minRowsPerTag', 'must be a whole number'),
+      inWorkflow: false,
+    },
+    {
+      what: 'a minRowsPerTag above the bound',
+      changes: () => ({ generation: { minRowsPerTag: 1_000_000 } }),
+      message: invalid('generation.minRowsPerTag', 'must be ≤ 10000'),
+      inWorkflow: false,
+    },
+    {
+      what: 'a minRowsPerTag that is not a number',
+      changes: () => ({ generation: { minRowsPerTag: 'all' } }),
+      message: invalid('generation.minRowsPerTag', /.*expected number/),
+      inWorkflow: false,
+    },
+    {
       what: '0 calibration steps',
       changes: () => ({ generation: { calibration: { steps: 0 } } }),
       message: invalid('generation.calibration.steps', 'must be > 0'),
@@ -310,8 +334,17 @@ describe('bad config and flags', () => {
     {
       what: '--target with a scheme tagflow cannot write',
       changes: () => ({}),
-      args: (file) => ['run', '--config', file, '--target', 's3://my-bucket/tags'],
-      message: /option '--target <uri>' argument 's3:\/\/my-bucket\/tags' is invalid/,
+      args: (file) => ['run', '--config', file, '--target', 'gs://my-bucket/tags'],
+      message:
+        /option '--target <uri>' argument 'gs:\/\/my-bucket\/tags' is invalid\. expected file:\/\/<dir>, hf:\/\/datasets\/<owner>\/<name>, s3:\/\/<bucket>\/<prefix> or a folder/,
+      inWorkflow: false,
+    },
+    {
+      what: '--target with a malformed S3 URL',
+      changes: () => ({}),
+      args: (file) => ['run', '--config', file, '--target', 's3://my-bucket//tags'],
+      message:
+        /option '--target <uri>' argument 's3:\/\/my-bucket\/\/tags' is invalid\. "s3:\/\/my-bucket\/\/tags" has an empty, "\." or "\.\." folder in its prefix; expected s3:\/\/<bucket>\/<prefix>/,
       inWorkflow: false,
     },
   ];

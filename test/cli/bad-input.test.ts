@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type BadInputCase,
   demo,
@@ -24,10 +24,24 @@ import {
   useBadInputRuns,
 } from '../helpers/bad-input.js';
 import { conceptcaps } from '../helpers/conceptcaps.js';
+import { useS3Server } from '../helpers/s3-server.js';
 
 /** The config's error naming output.target. */
 const invalidTarget = (why: string) =>
   new RegExp(`config .*bad-[0-9a-f]+\\.yaml: invalid configuration\\n  output\\.target: ${why}`);
+
+// The S3 cases' server; its settings are in this process's environment, where the workers run.
+const s3 = useS3Server();
+/** A bucket whose tags/ holds something that is not a tagflow dataset. */
+let foreignBucket = '';
+beforeAll(async () => {
+  foreignBucket = await s3.server.createBucket();
+  const response = await fetch(`${s3.server.endpoint}/${foreignBucket}/tags/notes.txt`, {
+    method: 'PUT',
+    body: 'mine',
+  });
+  expect(response.ok).toBe(true);
+});
 
 describe('bad input', () => {
   const { run, expectFailedWithoutRetries, refuses } = useBadInputRuns();
@@ -484,9 +498,45 @@ describe('bad input', () => {
       inWorkflow: true,
     },
     {
-      what: 'an output target with a scheme tagflow cannot write (s3://)',
-      changes: () => ({ output: { target: 's3://my-bucket/tags' } }),
-      message: invalidTarget('must start with file:// or hf://datasets/'),
+      what: 'an output target with a scheme tagflow cannot write (gs://)',
+      changes: () => ({ output: { target: 'gs://my-bucket/tags' } }),
+      message: invalidTarget('must start with file://, hf://datasets/ or s3://'),
+      inWorkflow: false,
+    },
+    {
+      what: 'an S3 output target with a malformed bucket name',
+      changes: () => ({ output: { target: 's3://My_Bucket/tags' } }),
+      message: invalidTarget(
+        '"s3://My_Bucket/tags" has an invalid bucket name "My_Bucket" \\(must be lowercase',
+      ),
+      inWorkflow: false,
+    },
+    {
+      what: 'an S3 output target in a bucket that does not exist',
+      changes: () => ({ output: { target: 's3://tagflow-no-such-bucket/tags' } }),
+      message:
+        /output\.target: publish target s3:\/\/tagflow-no-such-bucket\/tags: cannot write \S+: the bucket "tagflow-no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_S3\) \(NoSuchBucket\)$/m,
+      inWorkflow: true,
+    },
+    {
+      what: 'an S3 output target holding objects that are not a tagflow dataset',
+      changes: () => ({ output: { target: `s3://${foreignBucket}/tags` } }),
+      message:
+        /publish target s3:\/\/tagflow-[0-9a-f-]+\/tags holds 1 object \(notes\.txt\) and is not a tagflow dataset/,
+      inWorkflow: true,
+    },
+    {
+      what: 'an S3 artifact store in a bucket that does not exist',
+      changes: () => ({ artifacts: 's3://tagflow-no-such-bucket/artifacts' }),
+      message:
+        /artifacts: artifact store s3:\/\/tagflow-no-such-bucket\/artifacts: cannot write \S+: the bucket "tagflow-no-such-bucket" does not exist/,
+      inWorkflow: true,
+    },
+    {
+      what: 'artifacts at a URL tagflow cannot use',
+      changes: () => ({ artifacts: 'gs://my-bucket/artifacts' }),
+      message:
+        /config .*bad-[0-9a-f]+\.yaml: invalid configuration\n {2}artifacts: must be a folder or s3:\/\/<bucket>\/<prefix>/,
       inWorkflow: false,
     },
     {

@@ -45,6 +45,27 @@ describe('ProgressView without a terminal', () => {
     ]);
   });
 
+  it('says how far tag coverage has come: rows added, rounds, tags still short', () => {
+    const lines: string[] = [];
+    const view = new ProgressView({ enabled: true, print: (l) => lines.push(l) });
+    const covering = (cover: StageState, round: number, rowsAdded: number, tagsShort: number) => ({
+      ...progress({ dedupe: 'done', cover }),
+      coverage: { round, rowsAdded, tagsShort },
+    });
+    view.update(covering('running', 0, 0, 25));
+    view.update(covering('running', 1, 880, 2));
+    view.update(covering('done', 2, 893, 0));
+    view.update(progress({ dedupe: 'done', cover: 'skipped' }));
+    view.stop();
+    expect(lines).toEqual([
+      '  dedupe: done',
+      '  cover: running (0 rows added in 0 rounds, 25 tags short)',
+      '  cover: running (880 rows added in 1 round, 2 tags short)',
+      '  cover: done (893 rows added in 2 rounds, 0 tags short)',
+      '  cover: skipped',
+    ]);
+  });
+
   it('logs lines when bars are turned off, even on a terminal', () => {
     const lines: string[] = [];
     const tty = process.stderr.isTTY;

@@ -45,13 +45,13 @@ describe('parseRunConfig', () => {
       ...minimal,
       seed: 1.5,
       generation: { temperatures: [1, -2], batchSize: 0 },
-      output: { target: 's3://bucket' },
+      output: { target: 'gs://bucket' },
     });
     expect(message).toMatch(/^my\.yaml: invalid configuration/);
     expect(message).toContain('  seed: must be a whole number');
     expect(message).toContain('  generation.temperatures[1]: must be ≥ 0.001');
     expect(message).toContain('  generation.batchSize: must be > 0');
-    expect(message).toContain('  output.target: must start with file:// or hf://datasets/');
+    expect(message).toContain('  output.target: must start with file://, hf://datasets/ or s3://');
   });
 
   it('refuses unknown keys, a bad name, and a missing required section', () => {
@@ -71,6 +71,19 @@ describe('parseRunConfig', () => {
         generation: { seeded: { enabled: false }, latent: { enabled: false } },
       }),
     ).toMatch(/generation: enable seeded or latent generation/);
+  });
+
+  it('leaves tag coverage off under both presets and bounds minRowsPerTag', () => {
+    expect(parseRunConfig(minimal).generation.minRowsPerTag).toBe(0);
+    expect(parseRunConfig({ ...minimal, preset: 'notebook' }).generation.minRowsPerTag).toBe(0);
+    expect(
+      parseRunConfig({ ...minimal, generation: { minRowsPerTag: 250 } }).generation.minRowsPerTag,
+    ).toBe(250);
+    const bad = (minRowsPerTag: unknown) => issues({ ...minimal, generation: { minRowsPerTag } });
+    expect(bad(-1)).toContain('  generation.minRowsPerTag: must be ≥ 0 (0 turns coverage off)');
+    expect(bad(2.5)).toContain('  generation.minRowsPerTag: must be a whole number');
+    expect(bad(10_001)).toContain('  generation.minRowsPerTag: must be ≤ 10000');
+    expect(bad('lots')).toMatch(/ {2}generation\.minRowsPerTag: .*number/);
   });
 
   it('refuses params-mode counts with a non-positive mean', () => {
@@ -111,6 +124,26 @@ describe('resolveRunConfig', () => {
     expect(resolveRunConfig(parseRunConfig(hub), '/p').output.target).toBe('hf://datasets/me/tags');
     const abs = { ...minimal, output: { target: 'file:///srv/my%20data' } };
     expect(resolveRunConfig(parseRunConfig(abs), '/p').output.target).toBe('file:///srv/my%20data');
+  });
+
+  it('leaves s3:// artifacts and targets as they are, and refuses malformed ones at parse time', () => {
+    const s3 = {
+      ...minimal,
+      artifacts: 's3://team-bucket/tagflow/artifacts',
+      output: { target: 's3://team-bucket/datasets/tags' },
+    };
+    const config = resolveRunConfig(parseRunConfig(s3), '/p');
+    expect(config.artifacts).toBe('s3://team-bucket/tagflow/artifacts');
+    expect(config.output.target).toBe('s3://team-bucket/datasets/tags');
+    expect(issues({ ...minimal, artifacts: 's3://Team_Bucket/x' })).toContain(
+      '  artifacts: "s3://Team_Bucket/x" has an invalid bucket name "Team_Bucket" (must be lowercase letters, digits, "." and "-", starting and ending with a letter or digit); expected s3://<bucket>/<prefix>',
+    );
+    expect(issues({ ...minimal, artifacts: 'gs://bucket/x' })).toContain(
+      '  artifacts: must be a folder or s3://<bucket>/<prefix>',
+    );
+    expect(issues({ ...minimal, output: { target: 's3://bucket//x' } })).toMatch(
+      /^ {2}output\.target: "s3:\/\/bucket\/\/x" has an empty, "\." or "\.\." folder in its prefix/m,
+    );
   });
 });
 

@@ -6,8 +6,10 @@ import {
   generatesInline,
   INLINE_GENERATION_MAX_CHUNKS,
   latentRowsPerTemperature,
+  MAX_COVERAGE_PARTS,
   planChunkKeys,
   planConcepts,
+  planCoverageParts,
   planGeneration,
   planRunGeneration,
 } from '../../core/plan.js';
@@ -212,5 +214,43 @@ describe('planConcepts', () => {
     ]);
     expect(parts[0].key).toBe('concepts/train-00000-of-00003.parquet');
     expect(planConcepts(3, 1000, 10).map((p) => p.end - p.start)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('planCoverageParts', () => {
+  it("packs a round's ranges into parts of chunkRows candidates, splitting a range across parts", () => {
+    const ranges = [
+      { tag: 3, from: 0, to: 30 },
+      { tag: 7, from: 16, to: 21 },
+      { tag: 9, from: 0, to: 100 },
+    ];
+    const parts = planCoverageParts(2, ranges, 40);
+    expect(parts.map((p) => p.ranges)).toEqual([
+      [
+        { tag: 3, from: 0, to: 30 },
+        { tag: 7, from: 16, to: 21 },
+        { tag: 9, from: 0, to: 5 },
+      ],
+      [{ tag: 9, from: 5, to: 45 }],
+      [{ tag: 9, from: 45, to: 85 }],
+      [{ tag: 9, from: 85, to: 100 }],
+    ]);
+    expect(parts.map((p) => p.key)).toEqual([
+      'coverage/r02-p00000.arrow',
+      'coverage/r02-p00001.arrow',
+      'coverage/r02-p00002.arrow',
+      'coverage/r02-p00003.arrow',
+    ]);
+    expect(parts.every((p) => p.round === 2)).toBe(true);
+    expect(planCoverageParts(0, [], 40)).toEqual([]);
+    // One big part holds everything.
+    expect(planCoverageParts(0, ranges, 10_000)).toHaveLength(1);
+    // A huge round gets bigger parts rather than more than MAX_COVERAGE_PARTS of them.
+    const huge = Array.from({ length: 200 }, (_, tag) => ({ tag, from: 0, to: 100_003 }));
+    const big = planCoverageParts(1, huge, 5000);
+    expect(big).toHaveLength(MAX_COVERAGE_PARTS);
+    const sizes = big.map((p) => p.ranges.reduce((n, r) => n + r.to - r.from, 0));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(200 * 100_003);
+    expect(Math.max(...sizes)).toBe(Math.ceil((200 * 100_003) / MAX_COVERAGE_PARTS));
   });
 });

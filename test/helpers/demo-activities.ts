@@ -8,7 +8,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { artifactStore } from '../../activities/run-inputs.js';
 import type { RunConfig, RunConfigInput } from '../../core/config.js';
-import type { ArtifactStore } from '../../core/io/index.js';
+import type { LocalArtifactStore } from '../../core/io/index.js';
 import { planRunGeneration } from '../../core/plan.js';
 import {
   type CountsSummary,
@@ -39,7 +39,8 @@ export interface DemoRun {
   runId: string;
   config: RunConfig;
   dir: string;
-  store: ArtifactStore;
+  /** The run's store: a local folder (its `path` gives a key's file). */
+  store: LocalArtifactStore;
   loaded?: LoadSummary;
   counts?: CountsSummary;
   rowsGenerated?: number;
@@ -61,7 +62,8 @@ export async function demoRunThrough(
     generation: { temperatures: [0.75, 1.5], latent: { rows: 120 }, chunkRows: 100 },
     ...overrides,
   });
-  const run: DemoRun = { runId, config, dir, store: artifactStore(config.artifacts) };
+  const store = artifactStore(config.artifacts) as LocalArtifactStore;
+  const run: DemoRun = { runId, config, dir, store };
   const upTo = STAGES.indexOf(through);
   const want = (stage: DemoStage) => STAGES.indexOf(stage) <= upTo;
 

@@ -141,6 +141,8 @@ export function startWorkerProcess(params: {
   queuePrefix: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Its working folder (default: this process's). */
+  cwd?: string;
 }): WorkerProcess {
   const child = spawn(
     process.execPath,
@@ -154,6 +156,7 @@ export function startWorkerProcess(params: {
       ...(params.args ?? []),
     ],
     {
+      cwd: params.cwd,
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: params.address,

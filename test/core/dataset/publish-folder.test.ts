@@ -335,7 +335,14 @@ print(json.dumps(out))
     expect(parsePublishTarget('file:///tmp/x')).toEqual({ kind: 'folder', dir: '/tmp/x' });
     expect(parsePublishTarget('hf://datasets/me/tags')).toEqual({ kind: 'hub', repo: 'me/tags' });
     expect(defaultPublishTarget('tags', '/work/here')).toBe('file:///work/here/out/tags');
-    expect(() => parsePublishTarget('s3://bucket/x')).toThrow(ValidationError);
+    expect(parsePublishTarget('s3://bucket/x/y/')).toEqual({
+      kind: 's3',
+      url: 's3://bucket/x/y',
+      bucket: 'bucket',
+      prefix: 'x/y',
+    });
+    expect(() => parsePublishTarget('s3://b/x')).toThrow(/invalid bucket name "b"/);
+    expect(() => parsePublishTarget('gs://bucket/x')).toThrow(ValidationError);
     expect(() => parsePublishTarget('hf://datasets/only-owner')).toThrow(ValidationError);
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '../../../core/dataset/split.js';
 import { ValidationError } from '../../../core/errors.js';
 import { rowStream, Stage } from '../../../core/rng.js';
-import type { GeneratedRow } from '../../../core/rows/index.js';
+import { type GeneratedRow, Mode } from '../../../core/rows/index.js';
 import {
   conceptcapsCatalogue,
   conceptcapsTaxonomy,
@@ -185,6 +185,38 @@ describe('split', () => {
         splitSizes(n, ratios),
       );
     }
+  });
+
+  it('splits coverage rows on their own, leaving every other row where it was', async () => {
+    const coverage: GeneratedRow[] = Array.from({ length: 37 }, (_, i) => ({
+      mode: Mode.coverage,
+      temperatureIndex: i % 3,
+      temperature: [0.5, 1, 2][i % 3],
+      rowIndex: i,
+      sourceId: null,
+      seedTags: [i % 50],
+      generatedTags: [100 + (i % 60), 160 + (i % 7)],
+      originalTags: [],
+    }));
+    coverage.sort((a, b) => a.temperatureIndex - b.temperatureIndex || a.rowIndex - b.rowIndex);
+    const withCoverage = [
+      ...inputs,
+      ...(await writeFixtureFiles(coverage, join(dir, 'in-coverage'), { rowsPerFile: 20 })),
+    ];
+    const ratios = { train: 0.8, validation: 0.1, test: 0.1 };
+    const plain = await splitGeneratedRows({ inputs, outputDir: join(dir, 'e1'), seed: 5, ratios });
+    const covered = await splitGeneratedRows({
+      inputs: withCoverage,
+      outputDir: join(dir, 'e2'),
+      seed: 5,
+      ratios,
+    });
+    const placed = await assignment(covered);
+    for (const [row, split] of await assignment(plain)) expect(placed.get(row)).toBe(split);
+    const sizes = splitSizes(coverage.length, ratios);
+    for (const name of SPLIT_NAMES)
+      expect(covered.counts[name]).toBe(plain.counts[name] + sizes[name]);
+    expect(covered.byGroup.filter((g) => g.mode === 'coverage')).toHaveLength(3);
   });
 
   it('writes empty files for empty splits and refuses bad input', async () => {

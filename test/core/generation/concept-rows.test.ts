@@ -1,8 +1,12 @@
 // Concept rows on the demo model: every positive holds its concept, no negative does, a positive
-// and its negative ask for the same counts, and rows do not depend on the batch size.
+// and its negative ask for the same counts, and rows do not depend on the batch size. Coverage
+// candidates (the same conditioning) hold their tag and do not depend on how ranges are cut.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countSampler, fitCountModel } from '../../../core/counts/index.js';
-import { generateConceptRows } from '../../../core/generation/concept-rows.js';
+import {
+  generateConceptRows,
+  generateCoverageRows,
+} from '../../../core/generation/concept-rows.js';
 import { clearVaeSessionCache, loadVaeSession } from '../../../core/generation/inference.js';
 import type { VaeSession } from '../../../core/generation/vae-session.js';
 import {
@@ -66,5 +70,41 @@ describe('generateConceptRows', () => {
     const whole = await generateConceptRows(params(7, 64));
     const small = await generateConceptRows(params(7, 2));
     expect(small.map((r) => Array.from(r.tags))).toEqual(whole.map((r) => Array.from(r.tags)));
+  }, 60_000);
+});
+
+describe('generateCoverageRows', () => {
+  const coverage = (tag: number, from: number, to: number, batchSize: number) => {
+    const { concept: _, rows: __, prior: ___, ...common } = params(tag, batchSize);
+    return generateCoverageRows({ ...common, tag, from, to });
+  };
+
+  it('gives every candidate its tag first (once), at temperature index i mod T', async () => {
+    for (const tag of [0, 40, taxonomy.size - 1]) {
+      const rows = await coverage(tag, 5, 47, 16);
+      expect(rows.map((r) => r.index)).toEqual(Array.from({ length: 42 }, (_, i) => 5 + i));
+      for (const row of rows) {
+        expect(row.tags[0]).toBe(tag);
+        expect(Array.from(row.tags).indexOf(tag, 1)).toBe(-1);
+        expect(row.temperatureIndex).toBe(row.index % 3);
+        expect(row.temperature).toBe([0.5, 1, 2][row.index % 3]);
+        expect(new Set(row.tags).size).toBe(row.tags.length);
+      }
+      // Conditioned rows differ from one another: ε and counts are each row's own.
+      expect(new Set(rows.map((r) => Array.from(r.tags).join())).size).toBeGreaterThan(10);
+    }
+  }, 60_000);
+
+  it('does not depend on the batch size or on where a range is cut', async () => {
+    const tags = (rows: Awaited<ReturnType<typeof coverage>>) =>
+      rows.map((r) => [r.index, r.temperatureIndex, ...r.tags]);
+    const whole = tags(await coverage(12, 0, 40, 64));
+    expect(tags(await coverage(12, 0, 40, 3))).toEqual(whole);
+    const cut = [...(await coverage(12, 0, 17, 5)), ...(await coverage(12, 17, 40, 7))];
+    expect(tags(cut)).toEqual(whole);
+    // Another tag, another stream: different rows.
+    expect(tags(await coverage(13, 0, 40, 64)).map((r) => r.slice(3))).not.toEqual(
+      whole.map((r) => r.slice(3)),
+    );
   }, 60_000);
 });

@@ -62,6 +62,10 @@ describe('stableOrderKey', () => {
       stableOrderKey(1, Mode.seeded, 0),
       stableOrderKey(1, Mode.seeded, 1),
       stableOrderKey(6, Mode.latent, 2 ** 32 - 1),
+      // Coverage rows (added after dedupe) come after every seeded and latent row.
+      stableOrderKey(0, Mode.coverage, 0),
+      stableOrderKey(0, Mode.coverage, 7),
+      stableOrderKey(65_535, Mode.coverage, 2 ** 32 - 1),
     ];
     expect([...keys].sort((a, b) => a - b)).toEqual(keys);
     expect(new Set(keys).size).toBe(keys.length);
@@ -100,11 +104,13 @@ describe('scanGeneratedRows', () => {
     expect(await collect(paths, { checkOrder: false })).toHaveLength(2);
   });
 
-  it('refuses a mode other than seeded or latent, even with order checks off', async () => {
-    const paths = writeFiles(tempDir('scan'), [[[row(0, 0, 0), row(0, 2, 1)]]]);
+  it('refuses a mode other than seeded, latent or coverage, even with order checks off', async () => {
+    const paths = writeFiles(tempDir('scan'), [[[row(0, 0, 0), row(0, 3, 1)]]]);
     await expect(collect(paths, { checkOrder: false })).rejects.toThrow(
-      /row 1 has mode 2; expected 0 \(seeded\) or 1 \(latent\)/,
+      /row 1 has mode 3; expected 0 \(seeded\), 1 \(latent\) or 2 \(coverage\)/,
     );
+    const coverage = writeFiles(tempDir('scan'), [[[row(6, 1, 0), row(0, 2, 0)]]]);
+    expect(await collect(coverage)).toHaveLength(1);
   });
 
   it('names a file that is missing or not Arrow', async () => {
