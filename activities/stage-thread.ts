@@ -28,6 +28,11 @@ export const STAGE_TASKS = {
   publishDataset: lazy(dataset, 'publishDataset'),
   evaluateGeneratedRows: lazy(() => import('../core/evaluation/index.js'), 'evaluateGeneratedRows'),
   fitCalibrationBias: lazy(() => import('../core/generation/index.js'), 'fitCalibrationBias'),
+  /** The CPU stages' modules, loaded before a thread's first stage (prepareStageThreads). */
+  loadStageModules: async (_args: null) => {
+    await dataset();
+    return true;
+  },
 };
 export type StageTasks = typeof STAGE_TASKS;
 export type StageTaskName = keyof StageTasks;

@@ -14,7 +14,7 @@ import type {
   WorkflowBundle,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
-import { closeStageThreads } from '../activities/stage-threads.js';
+import { closeStageThreads, prepareStageThreads } from '../activities/stage-threads.js';
 import { clearVaeSessionCache, loadVaeSession } from '../core/generation/index.js';
 import { type QueueKind, taskQueueName } from '../workflows/task-queues.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
@@ -37,6 +37,11 @@ export interface WorkerOptions {
   threads?: number;
   /** Inference threads per model session (default DEFAULT_INFERENCE_THREADS; 0: in process). */
   inferenceThreads?: number;
+  /**
+   * Start a CPU-stage thread now, while the worker starts (embedded runs and `tagflow server`,
+   * whose first run would wait for it otherwise); a cluster worker starts one on first use.
+   */
+  prestartStageThread?: boolean;
   /** How long running activities get to finish on shutdown before they are cancelled (default 10 s). */
   shutdownGraceSeconds?: number;
 }
@@ -170,6 +175,8 @@ export async function createWorkers(options: WorkerOptions): Promise<RunningWork
     await connection.close();
     throw err;
   });
+  // The CPU stages' thread, ready (and kept) for the runs this worker serves.
+  if (options.queues.includes('cpu')) prepareStageThreads(1, options.prestartStageThread ?? false);
   const workers: Worker[] = [first];
   const others = Promise.all(otherKinds.map(create)).then((made) => {
     workers.push(...made);

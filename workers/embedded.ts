@@ -104,6 +104,7 @@ export async function startServerWithWorkers(params: {
       // One process does everything, as a worker does (DEFAULT_CONCURRENCY): inference and the
       // CPU stages overlap.
       maxConcurrentActivities: DEFAULT_CONCURRENCY,
+      prestartStageThread: true,
     });
     return { server, connection, workers };
   } catch (err) {
