@@ -15,7 +15,7 @@ import type { Taxonomy } from '../core/inputs/index.js';
 import { runKey, tempPathFor, writeParquetFile } from '../core/io/index.js';
 import type { ConceptJob, ConceptPartSummary, ConceptSummary } from '../core/run-types.js';
 import { maybeFailAtStart } from './instrumentation.js';
-import { tagBias } from './latent-setup.js';
+import { sweepBiases } from './latent-setup.js';
 import {
   artifactStore,
   runCountModel,
@@ -37,11 +37,7 @@ export function makeGenerateConcepts(inference: InferenceSettings) {
     const runner = await withModelPack(job.modelPack, (packDir) =>
       loadVaeSession({ ...inference, packDir, taxonomy }),
     );
-    const biases = await Promise.all(
-      job.temperatures.map((temperature, temperatureIndex) =>
-        tagBias({ ...job, chunk: { temperatureIndex, temperature } }, runner, taxonomy, store),
-      ),
-    );
+    const biases = await sweepBiases(job, runner, taxonomy, store);
     const corpus = job.corpus ? await runTagCorpus({ ...job.corpus, taxonomy }) : undefined;
     const counts = countSampler(await runCountModel(store, job.runId));
     const concepts = conceptTags(taxonomy, job.concepts.tags).slice(job.part.start, job.part.end);

@@ -13,7 +13,7 @@ import { runKey, writeArrowFile } from '../core/io/index.js';
 import { GENERATED_ROWS_SCHEMA, GeneratedRowsBuilder, Mode } from '../core/rows/index.js';
 import type { CoverageJob, CoveragePartSummary } from '../core/run-types.js';
 import { logActivityEvent, maybeFailAtStart } from './instrumentation.js';
-import { tagBias } from './latent-setup.js';
+import { sweepBiases } from './latent-setup.js';
 import { artifactStore, runCountModel, runTaxonomy, withModelPack } from './run-inputs.js';
 
 const EMPTY: number[] = [];
@@ -33,11 +33,7 @@ export function makeGenerateCoverage(inference: InferenceSettings) {
     const runner = await withModelPack(job.modelPack, (packDir) =>
       loadVaeSession({ ...inference, packDir, taxonomy }),
     );
-    const biases = await Promise.all(
-      job.temperatures.map((temperature, temperatureIndex) =>
-        tagBias({ ...job, chunk: { temperatureIndex, temperature } }, runner, taxonomy, store),
-      ),
-    );
+    const biases = await sweepBiases(job, runner, taxonomy, store);
     const counts = countSampler(await runCountModel(store, job.runId));
     const batches = [];
     for (const range of job.part.ranges) {

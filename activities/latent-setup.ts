@@ -161,3 +161,20 @@ export async function tagBias(
   if (!job.calibration) return undefined;
   return Float32Array.from((await ensureTagCalibration(job, runner, taxonomy, store)).bias);
 }
+
+/**
+ * Each temperature's calibrated bias for a job that generates at every temperature of the run
+ * (concept sets, tag coverage): the sweep's calibrations, fitted once and shared with chunks.
+ */
+export function sweepBiases(
+  job: Omit<LatentJob, 'chunk'> & { temperatures: readonly number[] },
+  runner: VaeSession,
+  taxonomy: Taxonomy,
+  store: ArtifactStore,
+): Promise<(Float32Array | undefined)[]> {
+  return Promise.all(
+    job.temperatures.map((temperature, temperatureIndex) =>
+      tagBias({ ...job, chunk: { temperatureIndex, temperature } }, runner, taxonomy, store),
+    ),
+  );
+}
