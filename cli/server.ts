@@ -7,12 +7,12 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
+import { processAlive } from '../core/process-alive.js';
 import { devServerOwner, runningDevServer } from '../infra/dev-server.js';
 import {
   type LocalServerInfo,
   localServer,
   localServerLog,
-  processAlive,
   projectStateDir,
   serveLocally,
 } from '../workers/local-server.js';

@@ -3,19 +3,11 @@
 // is stopping (two servers must never share one SQLite file).
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { processAlive } from '../core/process-alive.js';
 
 /** The file in a server's data folder that names the process running it (the guard's pid). */
 export function devServerPidFile(dataDir: string): string {
   return join(resolve(dataDir), 'dev-server.pid');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -29,7 +21,7 @@ export function runningDevServer(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     if (
@@ -73,7 +65,7 @@ export async function waitForPreviousServer(dataDir: string, timeoutMs: number):
     if (pid === undefined) return;
     // A server whose owner lives is in use, not stopping: say who holds it, at once.
     const owner = devServerOwner(pid);
-    if (owner !== undefined && owner !== process.pid && alive(owner)) {
+    if (owner !== undefined && owner !== process.pid && processAlive(owner)) {
       throw new Error(
         `${resolve(dataDir)} is in use by another tagflow process (pid ${owner}: ${commandOf(owner)}). ` +
           `Follow or finish that one, or stop it with \`kill -INT ${owner}\` (its run stays resumable) and run again; ` +

@@ -8,6 +8,7 @@
 // removes it when it stops; a file whose pid is gone is stale and ignored.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { processAlive } from '../core/process-alive.js';
 import type { ControlAddress, ControlEndpoint, ControlHandler } from './control-endpoint.js';
 
 export interface LocalServerInfo {
@@ -32,15 +33,6 @@ export function localServerFile(dir?: string): string {
 
 export function localServerLog(dir?: string): string {
   return join(projectStateDir(dir), 'server.log');
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The project's background server when one is up (its file names a live process). */

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ValidationError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export interface CacheSettings {
   /** The cache root; this process uses a folder of its own inside it. */
@@ -84,15 +85,6 @@ function removeOnExit(dir: string): void {
   ownFolders.add(dir);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class FileCache {
   /** This process's folder: `objects/` (cached files), `staging/` and `scratch/`. */
   readonly dir: string;
@@ -107,7 +99,7 @@ export class FileCache {
     mkdirSync(root, { recursive: true });
     for (const name of readdirSync(root)) {
       const pid = Number(/^p(\d+)-/.exec(name)?.[1]);
-      if (pid && pid !== process.pid && !alive(pid))
+      if (pid && pid !== process.pid && !processAlive(pid))
         rmSync(join(root, name), { recursive: true, force: true });
     }
     this.dir = join(root, `p${process.pid}-${randomBytes(4).toString('hex')}`);
